@@ -1,0 +1,1 @@
+"""Shipped configs (importable as ``esrgan_configs`` for ``importlib.resources``)."""

@@ -1,0 +1,106 @@
+"""Typed errors. Each carries what the user needs to find the problem (file, key path, plugin).
+
+``exit_code`` is what the CLI exits with: 2 for usage/config problems the user fixes in their
+input, 1 for runtime failures.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class EsrganError(Exception):
+    """Base class of every error the CLI reports as one line without a traceback."""
+
+    exit_code = 1
+
+
+class ConfigError(EsrganError):
+    """A config value is wrong. ``path`` is the dotted key path (``train.losses[1].weight``)."""
+
+    exit_code = 2
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: str = "",
+        file: str | Path | None = None,
+        line: int | None = None,
+    ) -> None:
+        self.message = message
+        self.path = path
+        self.file = str(file) if file is not None else None
+        self.line = line
+        super().__init__(self._render())
+
+    def _render(self) -> str:
+        where = ""
+        if self.file:
+            where = self.file + (f":{self.line}" if self.line else "") + ": "
+        key = f"{self.path}: " if self.path else ""
+        return f"{where}{key}{self.message}"
+
+    def located(self, *, file: str | Path | None, line: int | None) -> ConfigError:
+        """The same error with a file/line attached (keeps what is already set)."""
+        return ConfigError(
+            self.message,
+            path=self.path,
+            file=self.file or file,
+            line=self.line or line,
+        )
+
+
+class ParamError(ValueError):
+    """Raised inside a params class's ``validate()``; re-raised as ConfigError with the path.
+
+    ``key`` is relative to the params section (e.g. ``"sigma"`` or ``"kernel_prob"``).
+    """
+
+    def __init__(self, key: str, message: str) -> None:
+        self.key = key
+        self.message = message
+        super().__init__(f"{key}: {message}")
+
+
+class PluginError(EsrganError):
+    """A plugin failed to load or misbehaved. Names the plugin and its distribution."""
+
+    def __init__(self, message: str, *, plugin: str = "", dist: str = "") -> None:
+        self.plugin = plugin
+        self.dist = dist
+        prefix = f"plugin {plugin!r}" + (f" (from {dist})" if dist else "") + ": " if plugin else ""
+        super().__init__(prefix + message)
+
+
+class ModelFileError(EsrganError):
+    """A model file is missing, unreadable, unsafe or of an unknown architecture."""
+
+    exit_code = 2
+
+    def __init__(self, message: str, *, file: str | Path) -> None:
+        self.file = str(file)
+        super().__init__(f"{self.file}: {message}")
+
+
+class MissingWeightsError(EsrganError):
+    """Pretrained backbone weights (VGG, AlexNet, Inception) are not on this machine.
+
+    The message says which file goes where.
+    """
+
+    exit_code = 2
+
+
+class ImageError(EsrganError):
+    """An image file cannot be read or written."""
+
+    def __init__(self, message: str, *, file: str | Path) -> None:
+        self.file = str(file)
+        super().__init__(f"{self.file}: {message}")
+
+
+class DataError(EsrganError):
+    """A dataset cannot provide data (e.g. no usable image at all)."""
+
+    exit_code = 2
