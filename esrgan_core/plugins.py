@@ -80,7 +80,8 @@ class PluginHost:
         try:
             self.pm.check_pending()
         except pluggy.PluginValidationError as exc:
-            raise PluginError(f"unknown hook implementation: {exc}", plugin=exc.plugin_name or "") from exc
+            name = self.pm.get_name(exc.plugin) or ""
+            raise PluginError(f"unknown hook implementation: {exc}", plugin=name) from exc
         by_name = {i.name: i for i in self.infos}
         for kind in KINDS:
             for impl in getattr(self.pm.hook, f"register_{kind}").get_hookimpls():

@@ -1,0 +1,38 @@
+"""nox sessions: tests, lint, demo, bench (``nox -s bench`` writes JSON under results/bench/)."""
+
+from __future__ import annotations
+
+import nox
+
+nox.options.sessions = ["lint", "tests"]
+nox.options.reuse_existing_virtualenvs = True
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """The full test suite, slow end-to-end tests included."""
+    session.install("-e", ".[dev]")
+    session.run("pytest", *session.posargs)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    session.install("ruff")
+    session.run("ruff", "check", ".")
+
+
+@nox.session
+def demo(session: nox.Session) -> None:
+    """The README's main job: the built-in quickstart (two-stage training on offline photos)."""
+    session.install("-e", ".")
+    session.run("esrgan-run", *session.posargs)
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Performance benchmarks; each writes JSON with machine info to results/bench/."""
+    session.install("-e", ".")
+    out = "results/bench"
+    session.run("python", "benchmarks/degradation.py", "--output", f"{out}/degradation.json", *session.posargs)
+    session.run("python", "benchmarks/upscale.py", "--output", f"{out}/upscale.json", *session.posargs)
+    session.run("python", "benchmarks/training.py", "--output", f"{out}/training.json", *session.posargs)
