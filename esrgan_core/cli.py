@@ -74,7 +74,13 @@ def _core_command(name: str, argv: Sequence[str], prog: str) -> int:
     p.add_argument("--debug", action="store_true", help="show tracebacks")
     if name == "plugins":
         p.add_argument("--json", action="store_true", help="machine-readable output")
+        p.add_argument("--markdown", action="store_true", help="print the config reference of every component")
         args = p.parse_args(argv)
+        if args.markdown:
+            from esrgan_core.reference import markdown_reference
+
+            print(markdown_reference(load_plugins().registries), end="")
+            return 0
         return _print_plugins(load_plugins(), args.json)
     if name == "validate":
         p.add_argument("config")
@@ -145,3 +151,7 @@ def main(argv: Sequence[str] | None = None, prog: str = "esrgan-run") -> int:
 def entry() -> None:
     """Console-script entry point."""
     sys.exit(main())
+
+
+if __name__ == "__main__":  # ``python -m esrgan_core.cli`` / ``accelerate launch -m esrgan_core.cli``
+    entry()

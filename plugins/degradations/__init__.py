@@ -1,0 +1,56 @@
+"""Built-in plugin: degradation stages, the ``preview`` task and ``esrgan-run preview`` command.
+
+Stages (``type:`` names): blur, sinc, resize, noise, jpeg, usm, quantize, random_crop,
+random_order, one_of. See docs/degradations.md. Nothing heavy is imported at module import time
+beyond the stage modules themselves.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+
+from esrgan_core.hookspecs import hookimpl
+
+from .blur import BlurParams, BlurStage, SincParams, SincStage
+from .combinators import OneOfParams, OneOfStage, RandomOrderParams, RandomOrderStage
+from .crop import RandomCropParams, RandomCropStage
+from .noise import NoiseParams, NoiseStage
+from .quantize import QuantizeParams, QuantizeStage
+from .resize import ResizeParams, ResizeStage
+from .usm import UsmParams, UsmStage
+
+STAGES = (
+    ("blur", BlurStage, BlurParams, "random Gaussian-family or sinc blur kernel per sample"),
+    ("sinc", SincStage, SincParams, "final sinc low-pass with probability prob (identity otherwise)"),
+    ("resize", ResizeStage, ResizeParams, "random up/down/keep resize with a random interpolation mode"),
+    ("noise", NoiseStage, NoiseParams, "Gaussian or Poisson noise, colour or gray"),
+    ("usm", UsmStage, UsmParams, "unsharp-mask the GT into gt_usm and/or the LQ source"),
+    ("quantize", QuantizeStage, QuantizeParams, "round the LQ to 8-bit levels"),
+    ("random_crop", RandomCropStage, RandomCropParams, "paired random crop of LQ and GT"),
+    ("random_order", RandomOrderStage, RandomOrderParams, "run groups of stages in a random order"),
+    ("one_of", OneOfStage, OneOfParams, "run one of several stage lists, chosen at random"),
+)
+
+
+@hookimpl
+def register_degradations(register):
+    for name, factory, params, help_text in STAGES:
+        register(name, factory, params=params, help=help_text)
+    if importlib.util.find_spec(f"{__name__}.jpeg") is not None:
+        from .jpeg import JpegParams, JpegStage
+
+        register("jpeg", JpegStage, params=JpegParams, help="JPEG compression at a random quality per sample")
+
+
+@hookimpl
+def register_tasks(register):
+    from .preview import PreviewParams, run_preview_task
+
+    register("preview", run_preview_task, params=PreviewParams, help="write a grid of HR/LR pairs and the drawn parameters")
+
+
+@hookimpl
+def register_commands(register):
+    from .preview import configure_preview, handle_preview
+
+    register("preview", configure_preview, handle_preview, help="preview a degradation recipe on images")

@@ -1,0 +1,116 @@
+"""Filtering on RGB float [0,1] NCHW batches: per-sample 2-D kernels, separable Gaussians, USM.
+
+All filters are cross-correlations on a reflect-padded image (torch 'reflect' = OpenCV
+BORDER_REFLECT_101), so the output has the input's size. :func:`reflect_pad` also works when the
+pad is as large as the image (it folds repeatedly), where ``F.pad`` refuses.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+
+def _reflect_index(n: int, pad: int, device: torch.device) -> torch.Tensor:
+    idx = torch.arange(-pad, n + pad, device=device)
+    if n == 1:
+        return torch.zeros_like(idx)
+    period = 2 * (n - 1)
+    idx = idx.remainder(period)
+    return torch.where(idx >= n, period - idx, idx)
+
+
+def reflect_pad(x: torch.Tensor, pad: int) -> torch.Tensor:
+    """Reflect-101 pad the last two dims by ``pad`` on every side (any pad >= 0)."""
+    if pad == 0:
+        return x
+    h, w = x.shape[-2:]
+    if pad < h and pad < w:
+        return F.pad(x, (pad, pad, pad, pad), mode="reflect")
+    x = x.index_select(-2, _reflect_index(h, pad, x.device))
+    return x.index_select(-1, _reflect_index(w, pad, x.device))
+
+
+def filter2d(x: torch.Tensor, kernels: torch.Tensor, *, method: str = "auto") -> torch.Tensor:
+    """Correlate each sample's channels with its own kernel.
+
+    ``x``: (B, C, H, W); ``kernels``: (B, k, k) or (1, k, k) (shared), k odd. ``method`` is
+    ``"conv"`` (grouped direct convolution), ``"fft"`` or ``"auto"`` (FFT for k > 7).
+    """
+    b, c, h, w = x.shape
+    k = int(kernels.shape[-1])
+    if k % 2 != 1 or kernels.shape[-2] != k:
+        raise ValueError(f"kernels must be square with an odd size, got {tuple(kernels.shape)}")
+    kernels = kernels.to(device=x.device, dtype=x.dtype)
+    if kernels.shape[0] == 1 and b != 1:
+        kernels = kernels.expand(b, k, k)
+    padded = reflect_pad(x, k // 2)
+    if method == "fft" or (method == "auto" and k > 7):
+        return _filter_fft(padded, kernels, h, w)
+    weight = kernels.unsqueeze(1).repeat_interleave(c, dim=0)  # (B*C, 1, k, k)
+    out = F.conv2d(padded.reshape(1, b * c, *padded.shape[-2:]), weight, groups=b * c)
+    return out.view(b, c, h, w)
+
+
+def _filter_fft(padded: torch.Tensor, kernels: torch.Tensor, h: int, w: int) -> torch.Tensor:
+    """Valid correlation by FFT: circular convolution with the flipped kernel, then a crop."""
+    k = kernels.shape[-1]
+    hp, wp = padded.shape[-2:]
+    spec = torch.fft.rfft2(padded, s=(hp, wp))
+    kspec = torch.fft.rfft2(torch.flip(kernels, dims=(-2, -1)), s=(hp, wp)).unsqueeze(1)
+    full = torch.fft.irfft2(spec * kspec, s=(hp, wp))
+    return full[..., k - 1:k - 1 + h, k - 1:k - 1 + w].contiguous()
+
+
+def gaussian_taps(size: int, sigma: float = 0.0, device: torch.device | None = None) -> torch.Tensor:
+    """1-D Gaussian taps like cv2.getGaussianKernel(size, sigma) for size > 7 (float64, sum 1).
+
+    sigma <= 0 means sigma = 0.3 * ((size - 1) / 2 - 1) + 0.8.
+    """
+    if sigma <= 0:
+        sigma = 0.3 * ((size - 1) * 0.5 - 1) + 0.8
+    ax = torch.arange(size, dtype=torch.float64, device=device) - (size - 1) / 2
+    taps = torch.exp(-(ax**2) / (2 * sigma**2))
+    return taps / taps.sum()
+
+
+def separable_filter(x: torch.Tensor, taps: torch.Tensor) -> torch.Tensor:
+    """Correlate with the outer product taps x taps, as two 1-D passes (same result as 2-D)."""
+    c = x.shape[1]
+    k = taps.shape[0]
+    t = taps.to(device=x.device, dtype=x.dtype)
+    padded = reflect_pad(x, k // 2)
+    out = F.conv2d(padded, t.view(1, 1, 1, k).expand(c, 1, 1, k), groups=c)
+    return F.conv2d(out, t.view(1, 1, k, 1).expand(c, 1, k, 1), groups=c)
+
+
+def usm_kernel_size(radius: int) -> int:
+    """Real-ESRGAN's USM radius rule: an even radius is made odd by adding 1."""
+    return radius + 1 if radius % 2 == 0 else radius
+
+
+def usm_sharpen(img: torch.Tensor, radius: int = 50, weight: float = 0.5, threshold: float = 10.0,
+                *, separable: bool = True) -> torch.Tensor:
+    """Unsharp masking of RGB float [0,1] NCHW (Real-ESRGAN USMSharp); returns the same layout.
+
+    ``separable=False`` filters with the full 2-D kernel (the reference's way; much slower).
+    """
+    taps = gaussian_taps(usm_kernel_size(radius), device=img.device)
+
+    def blur(t: torch.Tensor) -> torch.Tensor:
+        if separable:
+            return separable_filter(t, taps)
+        return filter2d(t, torch.outer(taps, taps).unsqueeze(0), method="conv")
+
+    residual = img - blur(img)
+    mask = (residual.abs() * 255 > threshold).to(img.dtype)
+    soft = blur(mask)
+    sharp = torch.clamp(img + weight * residual, 0, 1)
+    return soft * sharp + (1 - soft) * img
+
+
+def rgb_to_gray(x: torch.Tensor) -> torch.Tensor:
+    """(B,3,H,W) RGB -> (B,1,H,W) luma 0.2989 R + 0.587 G + 0.114 B."""
+    w = torch.tensor([0.2989, 0.587, 0.114], dtype=x.dtype, device=x.device).view(1, 3, 1, 1)
+    return (x * w).sum(dim=1, keepdim=True)
+

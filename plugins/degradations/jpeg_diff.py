@@ -1,0 +1,126 @@
+"""Batched JPEG simulation in torch, matching BasicSR's ``DiffJPEG`` (used by Real-ESRGAN).
+
+``diff_jpeg(img, quality)`` takes RGB float [0,1] NCHW and a per-sample float quality (B,) and
+returns the decoded RGB float [0,1] NCHW image. It follows the reference step by step:
+
+- quality is continuous; factor = 50/q for q < 50, else (200 - 2q)/100; the quantisation table is
+  ``std_table * factor`` with no rounding and no [1, 255] clamp (unlike libjpeg);
+- zero padding at the bottom/right to a multiple of 16;
+- RGB*255 -> YCbCr (JPEG/JFIF matrix, offsets 0/128/128), not rounded;
+- 4:2:0 chroma by 2x2 average pooling, 8x8 blocks, ``-128``, DCT scaled by 0.25*a(u)*a(v);
+- divide by the table, round (``torch.round``, half to even; or BasicSR's cubic ``diff_round`` when
+  ``differentiable=True``), multiply back, inverse DCT, ``+128``;
+- chroma upsampled by 2x2 repetition, YCbCr -> RGB, clamp to [0, 255], /255, crop the padding.
+
+QUIRK kept on purpose: the reference stores both tables transposed, so the coefficient with vertical
+frequency u and horizontal frequency v is divided by ``std[v][u]`` (see :data:`Y_TABLE_STD`).
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+
+# Annex K tables as printed in the JPEG standard (row = vertical frequency u, column = horizontal v).
+Y_TABLE_STD = (
+    (16, 11, 10, 16, 24, 40, 51, 61),
+    (12, 12, 14, 19, 26, 58, 60, 55),
+    (14, 13, 16, 24, 40, 57, 69, 56),
+    (14, 17, 22, 29, 51, 87, 80, 62),
+    (18, 22, 37, 56, 68, 109, 103, 77),
+    (24, 35, 55, 64, 81, 104, 113, 92),
+    (49, 64, 78, 87, 103, 121, 120, 101),
+    (72, 92, 95, 98, 112, 100, 103, 99),
+)
+C_TABLE_TOP_LEFT = ((17, 18, 24, 47), (18, 21, 26, 66), (24, 26, 56, 99), (47, 66, 99, 99))
+
+_RGB_TO_YCC = ((0.299, 0.587, 0.114), (-0.168736, -0.331264, 0.5), (0.5, -0.418688, -0.081312))
+_YCC_TO_RGB = ((1.0, 0.0, 1.402), (1.0, -0.344136, -0.714136), (1.0, 1.772, 0.0))
+
+
+def quant_tables(device: torch.device | str = "cpu") -> tuple[torch.Tensor, torch.Tensor]:
+    """(Y, C) quantisation tables as used by the reference: float32 8x8, TRANSPOSED vs the standard."""
+    y = torch.tensor(Y_TABLE_STD, dtype=torch.float32, device=device).t().contiguous()
+    c = torch.full((8, 8), 99.0, dtype=torch.float32, device=device)
+    c[:4, :4] = torch.tensor(C_TABLE_TOP_LEFT, dtype=torch.float32, device=device).t()
+    return y, c
+
+
+def quality_to_factor(quality: torch.Tensor) -> torch.Tensor:
+    """Table scale per sample: 50/q below 50, (200-2q)/100 from 50 (continuous, not rounded)."""
+    q = quality.float()
+    return torch.where(q < 50, 5000.0 / q, 200.0 - q * 2) / 100.0
+
+
+def _dct_basis(device: torch.device) -> torch.Tensor:
+    """B[x, u] = cos((2x+1) u pi / 16), float32 8x8."""
+    i = torch.arange(8, dtype=torch.float64)
+    return torch.cos((2 * i[:, None] + 1) * i[None, :] * math.pi / 16).float().to(device)
+
+
+def _dct_scale(device: torch.device) -> torch.Tensor:
+    """S[u, v] = a(u) a(v) with a(0) = 1/sqrt(2), else 1 (float32 8x8)."""
+    a = torch.tensor([1.0 / math.sqrt(2)] + [1.0] * 7, dtype=torch.float64)
+    return torch.outer(a, a).float().to(device)
+
+
+def diff_round(x: torch.Tensor) -> torch.Tensor:
+    """BasicSR's differentiable rounding: round(x) + (x - round(x))**3."""
+    r = torch.round(x)
+    return r + (x - r) ** 3
+
+
+def _to_blocks(plane: torch.Tensor) -> torch.Tensor:
+    """(B, H, W) -> (B, H/8, W/8, 8, 8) with [..., row x, column y]."""
+    b, h, w = plane.shape
+    return plane.view(b, h // 8, 8, w // 8, 8).permute(0, 1, 3, 2, 4)
+
+
+def _from_blocks(blocks: torch.Tensor) -> torch.Tensor:
+    b, bh, bw = blocks.shape[:3]
+    return blocks.permute(0, 1, 3, 2, 4).reshape(b, bh * 8, bw * 8)
+
+
+def _code_plane(plane: torch.Tensor, table: torch.Tensor, rounding) -> torch.Tensor:
+    """Forward DCT, quantise with ``table`` (B,8,8), dequantise, inverse DCT of one 0-255 plane."""
+    basis, scale = _dct_basis(plane.device), _dct_scale(plane.device)
+    blocks = _to_blocks(plane) - 128
+    # coef[u, v] = 0.25 a(u) a(v) sum_xy block[x, y] cos((2x+1)u pi/16) cos((2y+1)v pi/16)
+    coef = 0.25 * scale * torch.einsum("bijxy,xu,yv->bijuv", blocks, basis, basis)
+    t = table[:, None, None]
+    coef = rounding(coef / t) * t
+    pixels = 0.25 * torch.einsum("bijuv,xu,yv->bijxy", coef * scale, basis, basis) + 128
+    return _from_blocks(pixels)
+
+
+def diff_jpeg(img: torch.Tensor, quality: torch.Tensor, *, differentiable: bool = False) -> torch.Tensor:
+    """Simulated JPEG of RGB float [0,1] NCHW images at per-sample float ``quality`` (shape (B,)).
+
+    Returns RGB float32 [0,1] NCHW of the input size. ``differentiable=True`` replaces the
+    rounding of the quantised coefficients with ``diff_round`` (gradients flow to the image).
+    """
+    if img.ndim != 4 or img.shape[1] != 3:
+        raise ValueError(f"diff_jpeg expects RGB NCHW, got shape {tuple(img.shape)}")
+    b, _, h, w = img.shape
+    quality = torch.as_tensor(quality, device=img.device).reshape(-1).expand(b)
+    factor = quality_to_factor(quality)
+    x = F.pad(img.float(), (0, (-w) % 16, 0, (-h) % 16), mode="constant", value=0.0)
+    dev = x.device
+    to_ycc = torch.tensor(_RGB_TO_YCC, dtype=torch.float32, device=dev)
+    shift = torch.tensor([0.0, 128.0, 128.0], device=dev)
+    ycc = torch.einsum("bchw,kc->bkhw", x * 255, to_ycc) + shift.view(1, 3, 1, 1)
+    luma = ycc[:, 0]
+    chroma = F.avg_pool2d(ycc[:, 1:], kernel_size=2, stride=2)
+    y_tab, c_tab = quant_tables(dev)
+    f = factor.view(b, 1, 1)
+    rounding = diff_round if differentiable else torch.round
+    luma = _code_plane(luma, y_tab * f, rounding)
+    cb = _code_plane(chroma[:, 0], c_tab * f, rounding)
+    cr = _code_plane(chroma[:, 1], c_tab * f, rounding)
+    chroma_up = torch.stack([cb, cr], 1).repeat_interleave(2, dim=2).repeat_interleave(2, dim=3)
+    ycc = torch.cat([luma[:, None], chroma_up], 1) - shift.view(1, 3, 1, 1)
+    to_rgb = torch.tensor(_YCC_TO_RGB, dtype=torch.float32, device=dev)
+    rgb = torch.einsum("bchw,kc->bkhw", ycc, to_rgb).clamp(0, 255) / 255
+    return rgb[:, :, :h, :w]

@@ -1,0 +1,32 @@
+"""Stage ``quantize``: round ``lq`` (RGB float [0,1] NCHW) to 8-bit levels, as saving it would.
+
+Rounding is half-to-even (torch.round), then clamp to [0, 255] and divide by 255.
+"""
+
+from __future__ import annotations
+
+import attrs
+import torch
+
+from esrgan_core.schema import param
+from esrgan_plugins.degradations.batch import DegradationBatch
+
+
+@attrs.frozen
+class QuantizeParams:
+    bits: int = param(8, ge=1, le=16, help="bit depth of the levels (2^bits - 1 steps)")
+
+
+def quantize(x: torch.Tensor, bits: int = 8) -> torch.Tensor:
+    """Round RGB float [0,1] values to the nearest of 2^bits levels (half-to-even)."""
+    peak = float(2**bits - 1)
+    return torch.clamp(torch.round(x * peak), 0, peak) / peak
+
+
+class QuantizeStage:
+    def __init__(self, params: QuantizeParams) -> None:
+        self.params = params
+
+    def __call__(self, batch: DegradationBatch, generator: torch.Generator) -> DegradationBatch:
+        batch.lq = quantize(batch.lq, self.params.bits)
+        return batch

@@ -1,0 +1,49 @@
+"""What every loss plugin looks like to a trainer.
+
+A loss is a ``torch.nn.Module`` (so ``.to(device)`` moves any frozen network it holds) with:
+
+- ``inputs``: the tensor names it consumes, from the vocabulary ``"sr"`` (generator output),
+  ``"gt"`` (target), ``"gt_usm"`` (sharpened target), ``"fake_logits"`` / ``"real_logits"``
+  (discriminator outputs). All images are RGB float NCHW in [0,1].
+- ``enabled``: False when its weight(s) are 0; a disabled loss returns ``{}``.
+- ``adversarial``: True only for losses that also train a discriminator (see ``gan.py``).
+- ``loss(**tensors) -> dict[str, Tensor]``: named scalar terms, already weighted, to be summed
+  into the generator objective. Tensors it does not list in ``inputs`` are ignored, so a trainer
+  can pass everything it has.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import torch
+from torch import nn
+
+TensorName = Literal["sr", "gt", "gt_usm", "fake_logits", "real_logits"]
+INPUT_NAMES: tuple[str, ...] = ("sr", "gt", "gt_usm", "fake_logits", "real_logits")
+
+
+class Loss(nn.Module):
+    """Base class of the built-in losses (a plugin may use it or only follow the same shape)."""
+
+    inputs: tuple[str, ...] = ()
+    adversarial: bool = False
+    enabled: bool = True
+
+    def take(self, tensors: dict[str, torch.Tensor], name: str) -> torch.Tensor:
+        """``tensors[name]``, or a one-line error saying which loss needs which input."""
+        try:
+            return tensors[name]
+        except KeyError:
+            raise ValueError(
+                f"loss {type(self).__name__} needs the input {name!r}; got {', '.join(sorted(tensors)) or 'none'}"
+            ) from None
+
+
+def reduce(values: torch.Tensor, reduction: str) -> torch.Tensor:
+    """``"mean"`` over every element, or ``"sum"``."""
+    if reduction == "mean":
+        return values.mean()
+    if reduction == "sum":
+        return values.sum()
+    raise ValueError(f"unknown reduction {reduction!r}")

@@ -1,0 +1,36 @@
+"""Built-in image-quality metrics: psnr, ssim (BasicSR-exact), lpips, fid.
+
+Per-image metrics are called as ``metric(sr, hr) -> float``; the set-level ``fid`` as
+``metric.compute(sr_images, hr_images) -> float``. Images are HWC RGB, float [0,1] (or uint8),
+rounded to 8-bit levels by the metric (see :mod:`esrgan_plugins.metrics.base`).
+Heavy dependencies (lpips, pytorch-fid) are imported only when such a metric is built.
+"""
+
+from __future__ import annotations
+
+from esrgan_plugins.metrics.psnr_ssim import Psnr, PsnrSsimParams, Ssim
+
+from esrgan_core.hookspecs import hookimpl
+
+
+def _lpips(params):
+    from esrgan_plugins.metrics.lpips_metric import Lpips
+
+    return Lpips(params)
+
+
+def _fid(params):
+    from esrgan_plugins.metrics.fid import Fid
+
+    return Fid(params)
+
+
+@hookimpl
+def register_metrics(register) -> None:
+    from esrgan_plugins.metrics.fid import FidParams
+    from esrgan_plugins.metrics.lpips_metric import LpipsParams
+
+    register("psnr", Psnr, params=PsnrSsimParams, help="PSNR in dB on 8-bit levels (BasicSR: crop_border, Y channel)")
+    register("ssim", Ssim, params=PsnrSsimParams, help="MATLAB-compatible SSIM on 8-bit levels (BasicSR)")
+    register("lpips", _lpips, params=LpipsParams, help="LPIPS distance (AlexNet/VGG backbone from local weights)")
+    register("fid", _fid, params=FidParams, help="FID of an image set (pytorch-fid Inception, local weights)")

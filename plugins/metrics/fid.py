@@ -1,0 +1,142 @@
+"""FID: Fréchet distance between Inception feature statistics of two image sets.
+
+``Fid.compute(sr_images, hr_images)`` takes two sequences of HWC RGB images (float [0,1] or
+uint8; rounded to 8-bit levels like pytorch-fid's PNG reading) and returns the FID.
+``Fid.compute_folders(sr_dir, hr_dir)`` does the same for two folders of image files, caching each
+folder's statistics (mu, sigma) as ``fid_<hash>.npz`` in ``stats_cache`` (default
+``$ESRGAN_CACHE_DIR/fid_stats``, else ``~/.cache/esrgan/fid_stats``). The hash covers the features
+used (dims, weights) and every file's relative name, size and modification time, so a changed
+folder is measured again.
+
+Weights: ``pt_inception-2015-12-05-6726825d.pth`` (see :mod:`.fid_inception`); missing ->
+:class:`MissingWeightsError`. ``random_weights: true`` exists only for tests (meaningless scores).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+from typing import Literal, Sequence
+
+import attrs
+import numpy as np
+from esrgan_plugins.metrics.base import to_u8_levels
+from esrgan_plugins.metrics.fid_inception import FID_WEIGHTS_FILE, FidInception
+from esrgan_plugins.metrics.lpips_metric import resolve_device
+from scipy import linalg
+
+from esrgan_core.atomic import atomic_path
+from esrgan_core.errors import DataError
+from esrgan_core.schema import param
+from esrgan_core.weights import find_weights
+
+
+def frechet_distance(mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarray, sigma2: np.ndarray, eps: float = 1e-6) -> float:
+    """||mu1 - mu2||^2 + Tr(S1 + S2 - 2 sqrtm(S1 S2)) (pytorch-fid's stable version).
+
+    If the product is singular, ``eps`` is added to both diagonals; a small imaginary part from
+    numerical error is dropped.
+    """
+    mu1, mu2 = np.atleast_1d(mu1).astype(np.float64), np.atleast_1d(mu2).astype(np.float64)
+    s1, s2 = np.atleast_2d(sigma1).astype(np.float64), np.atleast_2d(sigma2).astype(np.float64)
+    if mu1.shape != mu2.shape or s1.shape != s2.shape:
+        raise ValueError(f"statistics differ in shape: {mu1.shape}/{s1.shape} vs {mu2.shape}/{s2.shape}")
+    diff = mu1 - mu2
+    covmean = linalg.sqrtm(s1.dot(s2))
+    if not np.isfinite(covmean).all():
+        offset = np.eye(s1.shape[0]) * eps
+        covmean = linalg.sqrtm((s1 + offset).dot(s2 + offset))
+    if np.iscomplexobj(covmean):
+        covmean = covmean.real
+    return float(diff.dot(diff) + np.trace(s1) + np.trace(s2) - 2.0 * np.trace(covmean))
+
+
+def statistics(features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(mu, sigma) of (N, dims) features; sigma is the unbiased covariance (np.cov)."""
+    if features.shape[0] < 2:
+        raise ValueError("FID needs at least 2 images per set")
+    return features.mean(axis=0), np.cov(features, rowvar=False)
+
+
+@attrs.frozen
+class FidParams:
+    """Options of the ``fid`` metric."""
+
+    dims: Literal[64, 192, 768, 2048] = param(2048, help="Inception features: 2048 (standard FID), 768, 192 or 64")
+    weights: Path | None = param(None, help=f"path of {FID_WEIGHTS_FILE} (else weights dir / torch hub cache)")
+    device: str = param("auto", help="torch device: auto (cuda if available), cpu, cuda, ...")
+    batch_size: int = param(16, gt=0, help="images per Inception forward pass")
+    stats_cache: Path | None = param(None, help="folder for cached dataset statistics (.npz)")
+    random_weights: bool = param(False, help="TESTS ONLY: seeded random Inception weights (scores are meaningless)")
+
+
+def default_stats_cache() -> Path:
+    base = os.environ.get("ESRGAN_CACHE_DIR") or os.path.expanduser("~/.cache/esrgan")
+    return Path(base) / "fid_stats"
+
+
+def folder_key(files: Sequence[Path], root: Path, feature_id: str) -> str:
+    """Hash of the feature extractor id and each file's relative name, size and mtime."""
+    h = hashlib.sha256(feature_id.encode())
+    for f in files:
+        st = f.stat()
+        h.update(f"\0{f.relative_to(root).as_posix()}\0{st.st_size}\0{st.st_mtime_ns}".encode())
+    return h.hexdigest()[:24]
+
+
+def _rgb_u8(img: np.ndarray) -> np.ndarray:
+    """HWC RGB/RGBA/gray (or HW) image -> HxWx3 RGB uint8 levels."""
+    a = to_u8_levels(img)
+    a = a[..., None] if a.ndim == 2 else a
+    return np.repeat(a, 3, axis=2) if a.shape[2] == 1 else a[..., :3]
+
+
+class Fid:
+    """Set-level FID of HWC RGB image sets (float [0,1] or uint8); lower is better."""
+
+    name = "fid"
+    higher_is_better = False
+    per_image = False
+
+    def __init__(self, params: FidParams | None = None) -> None:
+        self.params = params or FidParams()
+        if self.params.random_weights:
+            file, self.feature_id = None, f"random-seed0-dims{self.params.dims}"
+        else:
+            file = find_weights(FID_WEIGHTS_FILE, purpose="FID (Inception v3)", configured=self.params.weights,
+                                config_key="weights")
+            self.feature_id = f"{FID_WEIGHTS_FILE}:{file.stat().st_size}:dims{self.params.dims}"
+        self.net = FidInception(self.params.dims, file).to(resolve_device(self.params.device))
+
+    def features(self, images: Sequence[np.ndarray]) -> np.ndarray:
+        """(N, dims) float64 features of HWC RGB images (gray HxW is repeated to RGB)."""
+        return self.net.features([_rgb_u8(im) for im in images], self.params.batch_size)
+
+    def image_statistics(self, images: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        return statistics(self.features(images))
+
+    def folder_statistics(self, folder: str | Path) -> tuple[np.ndarray, np.ndarray]:
+        """(mu, sigma) of every image under ``folder``, read from / written to the stats cache."""
+        from esrgan_core.images import list_images, read_rgb01
+
+        root = Path(folder)
+        files = list_images(root, recursive=True)
+        if len(files) < 2:
+            raise DataError(f"{root}: FID needs at least 2 images, found {len(files)}")
+        cache = (self.params.stats_cache or default_stats_cache()) / f"fid_{folder_key(files, root, self.feature_id)}.npz"
+        if cache.is_file():
+            with np.load(cache) as data:
+                return data["mu"], data["sigma"]
+        mu, sigma = self.image_statistics([read_rgb01(f) for f in files])
+        with atomic_path(cache) as tmp:
+            np.savez(tmp, mu=mu, sigma=sigma, count=len(files))
+        return mu, sigma
+
+    def compute(self, sr_images: Sequence[np.ndarray], hr_images: Sequence[np.ndarray]) -> float:
+        """FID between the two image sets (each at least 2 images)."""
+        return frechet_distance(*self.image_statistics(sr_images), *self.image_statistics(hr_images))
+
+    def compute_folders(self, sr_folder: str | Path, hr_folder: str | Path) -> float:
+        """FID between two folders of images, with cached statistics."""
+        return frechet_distance(*self.folder_statistics(sr_folder), *self.folder_statistics(hr_folder))

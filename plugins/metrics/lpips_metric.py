@@ -1,0 +1,115 @@
+"""LPIPS (Zhang et al. 2018) through the ``lpips`` package, without any download.
+
+The linear calibration layers ship inside the ``lpips`` package. The ImageNet backbone is
+torchvision's AlexNet or VGG16, read from a file found by :func:`esrgan_core.weights.find_weights`
+(the configured ``weights`` path, ``$ESRGAN_WEIGHTS_DIR``, or torch hub's cache):
+
+- ``net: alex`` -> ``alexnet-owt-7be5be79.pth``
+- ``net: vgg``  -> ``vgg16-397923af.pth``
+
+If the file is absent a :class:`MissingWeightsError` says where it goes; there is no silent
+fallback to random weights. ``allow_random_backbone: true`` keeps a seeded random backbone instead:
+it exists only for tests, and the scores it gives mean nothing.
+
+Input convention (see :mod:`esrgan_plugins.metrics.base`): HWC RGB, float [0,1] or uint8, rounded
+to 8-bit levels, then scaled to [-1, 1] as LPIPS expects. Lower is better.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import attrs
+import numpy as np
+import torch
+from esrgan_plugins.metrics.base import check_pair, to_u8_levels
+
+from esrgan_core.errors import MissingWeightsError, ModelFileError
+from esrgan_core.schema import param
+from esrgan_core.weights import find_weights
+
+BACKBONE_FILES = {"alex": "alexnet-owt-7be5be79.pth", "vgg": "vgg16-397923af.pth"}
+
+
+@attrs.frozen
+class LpipsParams:
+    """Options of the ``lpips`` metric."""
+
+    net: Literal["alex", "vgg"] = param("alex", help="LPIPS backbone: alex (the usual) or vgg")
+    weights: Path | None = param(
+        None, help="path of the torchvision backbone file (alexnet-owt-7be5be79.pth / vgg16-397923af.pth)"
+    )
+    device: str = param("auto", help="torch device for the network: auto (cuda if available), cpu, cuda, ...")
+    allow_random_backbone: bool = param(
+        False, help="TESTS ONLY: use a seeded random backbone when its weights are missing (scores are meaningless)"
+    )
+
+
+def resolve_device(name: str) -> torch.device:
+    """``auto`` -> cuda when available, else cpu; anything else as given."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(name)
+
+
+def load_backbone(model: torch.nn.Module, file: Path) -> None:
+    """Copy torchvision ``features.N.*`` tensors from ``file`` into lpips' ``net.sliceK.N.*``."""
+    try:
+        state = torch.load(file, map_location="cpu", weights_only=True)
+    except Exception as exc:  # any unreadable file is reported the same way
+        raise ModelFileError(f"cannot read backbone weights: {exc}", file=file) from None
+    target = {}
+    for name in model.net.state_dict():
+        _, index, kind = name.split(".")
+        key = f"features.{index}.{kind}"
+        if key not in state:
+            raise ModelFileError(f"not a torchvision backbone state dict (no {key})", file=file)
+        target[name] = state[key]
+    model.net.load_state_dict(target, strict=True)
+
+
+def build_lpips_model(params: LpipsParams) -> torch.nn.Module:
+    """The lpips network (eval mode, on the configured device), backbone loaded from disk."""
+    import lpips
+
+    filename = BACKBONE_FILES[params.net]
+    try:
+        file: Path | None = find_weights(
+            filename, purpose=f"LPIPS ({params.net} backbone)", configured=params.weights, config_key="weights"
+        )
+    except MissingWeightsError:
+        if not params.allow_random_backbone:
+            raise
+        file = None
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        model = lpips.LPIPS(pretrained=True, net=params.net, pnet_rand=True, verbose=False)
+    if file is not None:
+        load_backbone(model, file)
+    return model.eval().to(resolve_device(params.device))
+
+
+class Lpips:
+    """LPIPS distance of HWC RGB images (float [0,1] or uint8); lower is better."""
+
+    higher_is_better = False
+    per_image = True
+
+    def __init__(self, params: LpipsParams | None = None) -> None:
+        self.params = params or LpipsParams()
+        self.name = "lpips" if self.params.net == "alex" else f"lpips_{self.params.net}"
+        self.model = build_lpips_model(self.params)
+
+    def _tensor(self, img: np.ndarray) -> torch.Tensor:
+        u8 = to_u8_levels(img)
+        if u8.ndim == 2:
+            u8 = np.repeat(u8[..., None], 3, axis=2)
+        device = next(self.model.parameters()).device
+        t = torch.from_numpy(np.ascontiguousarray(u8.transpose(2, 0, 1))).float().div(255)
+        return t[None].to(device)
+
+    @torch.no_grad()
+    def __call__(self, sr: np.ndarray, hr: np.ndarray) -> float:
+        check_pair(sr, hr)
+        return float(self.model(self._tensor(sr), self._tensor(hr), normalize=True).item())

@@ -1,0 +1,19 @@
+"""Model files: load (``loader.load_model``), describe and write (``writers``) networks' weights.
+
+Registers the ``convert`` command. Importing this package is light; torch-heavy modules load when
+used.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from esrgan_core.hookspecs import hookimpl
+
+
+@hookimpl
+def register_commands(register: Callable[..., None]) -> None:
+    from esrgan_plugins.modelfiles.convert import configure, handle
+
+    register("convert", configure, handle,
+             help="convert a model between .pth (Real-ESRGAN), .safetensors and ncnn .param (input only)")

@@ -1,0 +1,63 @@
+"""What a loaded model is: architecture, scale, channels, precisions, where it came from."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+from torch import nn
+
+from esrgan_core.schema import to_plain
+
+SPANDREL_PREFIX = "spandrel:"
+
+
+@attrs.frozen
+class ModelDescription:
+    """Facts about a model, enough to rebuild and run it.
+
+    ``architecture`` is a ``networks`` registry name (``rrdbnet``) or ``spandrel:<ArchId>`` for an
+    architecture only spandrel knows. ``hyperparameters`` are the params class fields as plain
+    data (for spandrel models: spandrel's recorded constructor arguments, informative only).
+    ``size_multiple``: the input H and W the network works on internally are multiples of this;
+    our networks pad other sizes themselves. ``source``: the file path or built-in name.
+    """
+
+    architecture: str
+    scale: int
+    in_channels: int
+    out_channels: int
+    hyperparameters: dict[str, Any] = attrs.field(factory=dict, hash=False)
+    supports_half: bool = True
+    supports_bfloat16: bool = True
+    size_multiple: int = 1
+    source: str = ""
+
+
+@attrs.frozen
+class LoadedModel:
+    """A network ready for inference (eval mode, float32, CPU) and its description.
+
+    The network maps RGB float NCHW in [0, 1] to RGB float NCHW (not clamped).
+    """
+
+    network: nn.Module
+    description: ModelDescription
+
+
+def describe(architecture: str, factory: Any, params: Any, *, source: str = "") -> ModelDescription:
+    """The description of a registered network built from ``params``.
+
+    Uses ``factory.describe(params)`` when the architecture provides it, else reads the common
+    field names (``scale``/``upscale``, ``num_in_ch``, ``num_out_ch``) off ``params``.
+    """
+    info: dict[str, Any] = {}
+    custom = getattr(factory, "describe", None)
+    if callable(custom):
+        info = dict(custom(params))
+    else:
+        scale = getattr(params, "scale", getattr(params, "upscale", 1))
+        in_ch = getattr(params, "num_in_ch", 3)
+        info = {"scale": scale, "in_channels": in_ch, "out_channels": getattr(params, "num_out_ch", in_ch)}
+    hyper = to_plain(params) if params is not None else {}
+    return ModelDescription(architecture=architecture, hyperparameters=hyper, source=source, **info)

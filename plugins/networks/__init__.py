@@ -1,0 +1,33 @@
+"""Built-in network architectures: RRDBNet, SRVGGNetCompact, UNetDiscriminatorSN (+ VGG features).
+
+Each factory is the network class, built as ``Class(params)``. Classes also expose
+``detect(state_dict) -> params | None`` (used by the model-file loader to rebuild a network from
+bare weights) and ``describe(params) -> dict`` (scale, channels, size multiple, precisions).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+
+from esrgan_plugins.networks.discriminator import UNetDiscriminatorParams, UNetDiscriminatorSN
+from esrgan_plugins.networks.rrdbnet import RRDBNet, RRDBNetParams
+from esrgan_plugins.networks.srvgg import SRVGGNetCompact, SRVGGParams
+
+from esrgan_core.hookspecs import Register, hookimpl
+
+VGG_MODULE = "esrgan_plugins.networks.vgg"
+
+
+@hookimpl
+def register_networks(register: Register) -> None:
+    register("rrdbnet", RRDBNet, params=RRDBNetParams,
+             help="ESRGAN/Real-ESRGAN RRDB generator (x1/x2/x4, BasicSR keys)")
+    register("srvgg_compact", SRVGGNetCompact, params=SRVGGParams,
+             help="Real-ESRGAN compact VGG-style generator (animevideov3, general-x4v3)")
+    register("unet_discriminator_sn", UNetDiscriminatorSN, params=UNetDiscriminatorParams,
+             help="Real-ESRGAN U-Net discriminator with spectral norm")
+    if importlib.util.find_spec(VGG_MODULE) is not None:  # written separately; absent in partial checkouts
+        from esrgan_plugins.networks.vgg import VGGFeatures, VGGFeaturesParams
+
+        register("vgg_features", VGGFeatures, params=VGGFeaturesParams,
+                 help="VGG19 feature extractor for perceptual losses (ImageNet weights, no download)")

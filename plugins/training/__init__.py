@@ -1,0 +1,44 @@
+"""Built-in trainers ``esrnet`` and ``esrgan`` and the ``train`` task (Accelerate-based).
+
+Modules: ``config`` (params classes), ``base``/``esrnet``/``esrgan`` (trainers), ``pairs``
+(degradation + pool in the step), ``data`` (resumable data order), ``loop`` (iterations, logging,
+validation, checkpoints), ``run`` (run folder and stages), ``validation``, ``compare``; run
+operations by H8: ``state_store``, ``metrics_log``, ``header``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from esrgan_plugins.training.config import ESRGANStageParams, ESRNetStageParams, RunParams
+
+from esrgan_core.hookspecs import Register, hookimpl
+
+
+def _esrnet(params: Any, context: Any) -> Any:
+    from esrgan_plugins.training.esrnet import ESRNetTrainer
+
+    return ESRNetTrainer(params, context)
+
+
+def _esrgan(params: Any, context: Any) -> Any:
+    from esrgan_plugins.training.esrgan import ESRGANTrainer
+
+    return ESRGANTrainer(params, context)
+
+
+def _train(params: Any, context: Any) -> int:
+    from esrgan_plugins.training.run import run_training
+
+    return run_training(params, context)
+
+
+@hookimpl
+def register_trainers(register: Register) -> None:
+    register("esrnet", _esrnet, params=ESRNetStageParams, help="generator only, pixel losses (RealESRNet)")
+    register("esrgan", _esrgan, params=ESRGANStageParams, help="generator + U-Net discriminator (RealESRGAN)")
+
+
+@hookimpl
+def register_tasks(register: Register) -> None:
+    register("train", _train, params=RunParams, help="train one or more stages (e.g. ESRNet then ESRGAN)")

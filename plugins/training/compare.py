@@ -1,0 +1,82 @@
+"""After the last stage: LR | bicubic | each stage's EMA output | HR on held-out images.
+
+Each held-out HR image (a file, or ``skimage:NAME``) is centre-cropped, degraded once by the run's
+pipeline with a fixed seed, and upscaled by every stage's final EMA generator. The side-by-side
+PNG goes to ``experiments/<name>/compare/<image>.png``; PSNR/SSIM of bicubic and of every stage
+are printed and written to ``compare/results.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from esrgan_plugins.training.checkpoints import load_into, read_pretrained
+from esrgan_plugins.training.validation import build_metrics, degrade_once
+
+from esrgan_core.atomic import atomic_write_text
+from esrgan_core.images import from_tensor01, read_rgb01, to_tensor01, write_image
+
+log = logging.getLogger("esrgan.train")
+
+
+def load_hr(ref: str, base_dir: Path, max_size: int, scale: int) -> np.ndarray:
+    """HWC RGB float32 [0,1], centre-cropped to at most ``max_size`` and to a multiple of ``scale``."""
+    if ref.startswith("skimage:"):
+        from esrgan_plugins.datasets.skimage_photos import load_photo
+
+        img = load_photo(ref.split(":", 1)[1]).astype(np.float32) / 255.0
+    else:
+        p = Path(ref).expanduser()
+        img = read_rgb01(p if p.is_absolute() else base_dir / p)
+    h, w = img.shape[:2]
+    th, tw = min(h, max_size), min(w, max_size)
+    th, tw = th - th % scale, tw - tw % scale
+    top, left = (h - th) // 2, (w - tw) // 2
+    return np.ascontiguousarray(img[top:top + th, left:left + tw])
+
+
+def _label(panel: np.ndarray, text: str) -> np.ndarray:
+    import cv2
+
+    out = np.ascontiguousarray(panel.copy())
+    cv2.putText(out, text, (4, 14), cv2.FONT_HERSHEY_SIMPLEX, 0.4, (0, 0, 0), 3, cv2.LINE_AA)
+    cv2.putText(out, text, (4, 14), cv2.FONT_HERSHEY_SIMPLEX, 0.4, (1, 1, 1), 1, cv2.LINE_AA)
+    return out
+
+
+def compare_stages(run: Any, ctx: Any, root: Path) -> dict[str, dict[str, dict[str, float]]]:
+    """Write the comparison PNGs and ``results.json``; returns ``{image: {method: {metric: value}}}``."""
+    base_dir = ctx.config.file.parent if ctx.config.file else Path.cwd()
+    metrics = build_metrics((), ctx)
+    nets = {}
+    for spec in run.stages:
+        net = ctx.build(spec.params.network_g)
+        state, source = read_pretrained(str(root / spec.params.name / "models" / "net_g_latest.pth"), "params_ema")
+        load_into(net, state, strict=True, source=source)
+        nets[spec.params.name] = net.eval()
+    results: dict[str, dict[str, dict[str, float]]] = {}
+    for i, ref in enumerate(run.compare.images):
+        hr = to_tensor01(load_hr(ref, base_dir, run.compare.max_size, run.scale))
+        lq, gt = degrade_once(hr, run, ctx, i, run.compare.seed)
+        outs = {"bicubic": F.interpolate(lq, scale_factor=run.scale, mode="bicubic", align_corners=False)}
+        with torch.no_grad():
+            outs.update({name: net(lq) for name, net in nets.items()})
+        hr_np = from_tensor01(gt)
+        name = ref.split(":", 1)[-1] if ref.startswith("skimage:") else Path(ref).stem
+        results[name] = {k: {m.name: float(m(from_tensor01(v), hr_np)) for m in metrics} for k, v in outs.items()}
+        lr_big = np.repeat(np.repeat(from_tensor01(lq), run.scale, 0), run.scale, 1)  # nearest: shows the LR pixels
+        panels = [_label(lr_big, "LR")] + [_label(from_tensor01(v), k) for k, v in outs.items()] + [_label(hr_np, "HR")]
+        gap = np.ones((hr_np.shape[0], 4, 3), np.float32)
+        row = np.concatenate([x for p in panels for x in (p, gap)][:-1], axis=1)
+        write_image(root / "compare" / f"{name}.png", row)
+        for method, vals in results[name].items():
+            log.info("compare %-22s %-10s %s", name, method, "  ".join(f"{k} {v:.4f}" for k, v in vals.items()))
+    atomic_write_text(root / "compare" / "results.json", json.dumps(results, indent=1) + "\n")
+    log.info("side-by-side images (LR | bicubic | %s | HR): %s", " | ".join(nets), root / "compare")
+    return results

@@ -1,0 +1,51 @@
+"""``esrnet``: train the generator with pixel-style losses only (RealESRNetModel).
+
+Per micro-batch: pair (degradation + pool, on the device) -> G forward -> losses -> backward ->
+optimizer step when Accelerate syncs gradients -> EMA update, LR step, iteration + 1.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+import torch
+from esrgan_plugins.training.base import BaseTrainer
+
+from esrgan_core.errors import ConfigError
+
+
+def total(terms: Mapping[str, torch.Tensor]) -> torch.Tensor:
+    """The sum of loss terms (a scalar tensor)."""
+    return torch.stack([t.float() for t in terms.values()]).sum()
+
+
+class ESRNetTrainer(BaseTrainer):
+    """Generator-only trainer; ``train_step(batch) -> {"l_g_pix": ..., "l_g_total": ...}``."""
+
+    def __init__(self, params: Any, context: Any) -> None:
+        super().__init__(params, context)
+        for i, loss in enumerate(self.losses):
+            if getattr(loss, "adversarial", False):
+                raise ConfigError("an adversarial loss needs a discriminator: use a stage of type 'esrgan'",
+                                  path=f"stages[{context.index}].train.losses[{i}]")
+
+    def train_step(self, batch: Mapping[str, Any]) -> dict[str, float]:
+        acc = self.accelerator
+        pair = self.pairs.make(batch, self.generator_for_step(), self.device)
+        with acc.accumulate(self.net_g):
+            with acc.autocast():
+                sr = self.net_g(pair["lq"])
+                inputs = self.loss_inputs(sr, pair)
+                terms: dict[str, torch.Tensor] = {}
+                for loss in self.losses:
+                    terms.update(loss(**inputs))
+            self.check_finite(terms)
+            l_total = total(terms)
+            acc.backward(l_total)
+            self.clip(self.net_g)
+            self.opt_g.step()
+            self.opt_g.zero_grad(set_to_none=True)
+        logs = {k: float(v.detach()) for k, v in terms.items()}
+        logs["l_g_total"] = float(l_total.detach())
+        self.finish_micro_step()
+        return logs

@@ -1,0 +1,42 @@
+"""Upscaling plugin: the ``upscale`` task (``task: upscale`` configs) and the ``upscale`` command.
+
+Pieces: :mod:`.tiler` (overlapping tiles, blended seams, OOM retry), :mod:`.engine` (precision,
+gray/alpha handling, outscale), :mod:`.models` (loading, weight interpolation), :mod:`.batch`
+(files in, files out), :mod:`.command` (argparse front end). See docs/upscale.md.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from esrgan_core.hookspecs import hookimpl
+
+
+def _task(params: Any, ctx: Any) -> int:
+    from esrgan_plugins.upscale.batch import run_upscale
+
+    return run_upscale(params)
+
+
+def _configure(parser: Any) -> None:
+    from esrgan_plugins.upscale.command import configure
+
+    configure(parser)
+
+
+def _handler(args: Any) -> int:
+    from esrgan_plugins.upscale.command import handler
+
+    return handler(args)
+
+
+@hookimpl
+def register_tasks(register: Any) -> None:
+    from esrgan_plugins.upscale.params import UpscaleParams
+
+    register("upscale", _task, params=UpscaleParams, help="upscale images with a model (tiles, batch of files)")
+
+
+@hookimpl
+def register_commands(register: Any) -> None:
+    register("upscale", _configure, _handler, help="upscale images: -i INPUT -o OUTPUT -m MODEL [options]")

@@ -1,0 +1,47 @@
+"""Options of the ``upscale`` task and command (the same class validates both)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import attrs
+
+from esrgan_core.errors import ParamError
+from esrgan_core.schema import param
+
+
+@attrs.frozen
+class UpscaleParams:
+    """Upscale an image, a folder or a glob with a model; see docs/upscale.md."""
+
+    input: str = param(help="image file, folder, or glob pattern (e.g. 'photos/*.jpg')")
+    output: str = param("results", help="output folder (or an output file name when input is one file)")
+    model: str = param("realesrgan-x4plus", help="built-in model name or model file (.pth, .safetensors, ncnn .param, ...)")
+    model2: str | None = param(None, help="second model whose weights are interpolated with model's")
+    interpolate: float | None = param(None, ge=0, le=1, help="weight of model2: (1-w)*model + w*model2 (default 0.5 with model2)")
+    denoise_strength: float | None = param(None, ge=0, le=1, help="realesr-general-x4v3 denoise strength (1 = strong, 0 = the wdn model)")
+    tile: int = param(0, ge=0, help="tile size in input pixels (0 = whole image at once)")
+    tile_overlap: int = param(32, ge=0, help="overlap between neighbouring tiles in input pixels (seams blended)")
+    tile_batch: int = param(1, ge=1, help="tiles per forward pass")
+    outscale: float | None = param(None, gt=0, help="final scale (e.g. 3.5); default: the model's native scale")
+    precision: Literal["auto", "fp32", "fp16", "bf16"] = param("auto", help="compute precision; auto: fp16 on CUDA when safe, fp32 on CPU")
+    device: str = param("auto", help="auto, cpu, cuda or cuda:N")
+    suffix: str = param("out", help="output name is {stem}_{suffix}.{ext} ({stem}.{ext} when empty)")
+    ext: str = param("auto", help="output format: auto (same as input), png, jpg, webp, tif, bmp")
+    recursive: bool = param(False, help="search folders recursively (the folder structure is kept)")
+    skip_existing: bool = param(False, help="skip inputs whose output file already exists")
+    alpha: Literal["model", "resize"] = param("model", help="alpha channel: through the model (as RGB) or Lanczos-resized")
+    progress: bool = param(True, help="show a progress bar")
+
+    def validate(self) -> None:
+        if self.tile and self.tile_overlap * 2 > self.tile:
+            raise ParamError("tile_overlap", f"{self.tile_overlap} is more than half the tile size {self.tile}")
+        if self.interpolate is not None and self.model2 is None:
+            raise ParamError("interpolate", "needs model2 (the model to interpolate with)")
+        if self.denoise_strength is not None and self.interpolate is not None:
+            raise ParamError("denoise_strength", "give either denoise_strength or interpolate, not both")
+        ext = self.ext.lower().lstrip(".")
+        if ext not in ("auto", "png", "jpg", "jpeg", "webp", "tif", "tiff", "bmp"):
+            raise ParamError("ext", f"unknown output format {self.ext!r}")
+        if "/" in self.suffix or "\\" in self.suffix:
+            raise ParamError("suffix", "must not contain a path separator")
