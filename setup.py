@@ -9,5 +9,6 @@ setup(
         "esrgan_plugins",
         *(f"esrgan_plugins.{p}" for p in find_packages("plugins")),
         "esrgan_configs",
+        *(f"esrgan_configs.{p}" for p in find_packages("configs")),
     ],
 )

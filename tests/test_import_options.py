@@ -327,7 +327,8 @@ def test_realesrnet_values_are_carried():
     assert t["optim_g"] == {"type": "Adam", "lr": 2e-4, "betas": [0.9, 0.99], "weight_decay": 0}
     assert t["scheduler"] == {"type": "multistep", "milestones": [1_000_000], "gamma": 0.5}
     assert t["losses"] == [{"type": "l1", "weight": 1.0, "reduction": "mean", "target": "gt"}]
-    assert cfg["val"] == {"val_freq": 5000, "save_img": True, "metrics": ["psnr"], "crop_border": 4}
+    assert cfg["val"] == {"val_freq": 5000, "save_img": True,
+                          "metrics": [{"type": "psnr", "crop_border": 4, "test_y_channel": False}]}
     assert cfg["logger"] == {"print_freq": 100, "save_checkpoint_freq": 5000}
     assert set(dropped) == EXPECTED_DROPS | {"logger.wandb"}
     assert "accelerate" in dropped["num_gpu"]
@@ -369,13 +370,37 @@ def test_pairdata_finetune_is_paired_without_degradation():
 
 def test_degradation_matches_the_shipped_preset():
     preset = load_preset("realesrgan_x4plus")
+    assert from_basicsr_options(load(REALESRGAN_X4PLUS)) == preset.stages
     gan_cfg, _ = convert_options(load(REALESRGAN_X4PLUS))
     assert gan_cfg["degradation"] == "realesrgan_x4plus"  # same stage list -> the preset's name
-    assert from_basicsr_options(load(REALESRGAN_X4PLUS)) == preset.stages
+    # RealESRNet sharpens the GT itself; H3's reader says so with usm targets [gt, lq], the rest is
+    # the same list. The esrnet trainer (train.gt_usm) takes its target from gt_usm, so the import
+    # uses the preset (usm -> [gt_usm, lq]) and gt_usm: true: the target is sharpened exactly once.
+    esrnet_stages = from_basicsr_options(load(REALESRNET_X4PLUS))
+    assert esrnet_stages[0] == {"type": "usm", "targets": ["gt", "lq"]} and esrnet_stages[1:] == preset.stages[1:]
     net_cfg, _ = convert_options(load(REALESRNET_X4PLUS))
-    stages = net_cfg["degradation"]  # ESRNet sharpens the GT itself: only the USM stage differs
-    assert stages[0] == {"type": "usm", "targets": ["gt", "lq"]} and preset.stages[0]["targets"] == ["gt_usm", "lq"]
-    assert stages[1:] == preset.stages[1:]
+    assert net_cfg["degradation"] == "realesrgan_x4plus" and net_cfg["stages"][0]["train"]["gt_usm"] is True
+
+
+def test_esrnet_target_is_sharpened_once():
+    """The converted ESRNet recipe trains towards USM(gt) and degrades USM(gt), as RealESRNetModel."""
+    import torch
+
+    from esrgan_core.context import RunContext
+    from esrgan_plugins.degradations.filtering import usm_sharpen
+    from esrgan_plugins.training.pairs import PairMaker
+
+    config, _ = convert_options(load(REALESRNET_X4PLUS))
+    config["queue_size"] = 0
+    cfg, host = build_config(config)
+    maker = PairMaker(cfg.params, RunContext(host, cfg), sharpen_target=True)
+    gt = torch.rand(2, 3, 400, 400, generator=torch.Generator().manual_seed(0))
+    pair = maker.make({"gt": gt}, torch.Generator().manual_seed(1), torch.device("cpu"))
+    sharp = usm_sharpen(gt)
+    n = pair["gt"].shape[-1]
+    found = [(t, x) for t in range(400 - n + 1) for x in range(0, 400 - n + 1, 4)
+             if torch.equal(pair["gt"][0, :, :4, :4], sharp[0, :, t:t + 4, x:x + 4])]
+    assert found, "the ESRNet target is not a crop of USM(gt)"
 
 
 @pytest.mark.parametrize("text", [REALESRNET_X4PLUS, REALESRGAN_X4PLUS, FINETUNE_PAIRDATA], ids=["esrnet", "esrgan", "pairdata"])
@@ -414,7 +439,8 @@ def test_unknown_values_are_named_not_lost():
     assert "train.scheduler.periods" in dropped and "train.scheduler.restart_weights" in dropped
     assert cfg["stages"][0]["train"]["scheduler"] == {"type": "cosine", "eta_min": pytest.approx(1e-7 / 1e-4)}
     assert "lmdb" in dropped["datasets.train.io_backend"]
-    assert "True" in dropped["val.metrics.psnr.test_y_channel"] and "calculate_niqe" in dropped["val.metrics.niqe"]
+    assert cfg["val"]["metrics"] == [{"type": "psnr", "crop_border": 4, "test_y_channel": True}]
+    assert "calculate_niqe" in dropped["val.metrics.niqe"]
 
 
 def test_srmodel_paired_and_non_real_defaults():
@@ -428,7 +454,7 @@ def test_srmodel_paired_and_non_real_defaults():
                       "scheduler": {"type": "MultiStepLR", "milestones": [5]},
                       "pixel_opt": {"type": "CharbonnierLoss", "eps": 1e-6}}}
     cfg, dropped = convert_options(data)
-    assert dropped == {}
+    assert dropped == {"datasets.val.name": "a label only"}
     t = stage_of(cfg)["train"]
     assert t["optim_g"]["betas"] == [0.9, 0.999] and t["ema_decay"] == 0.0 and t["gt_usm"] is False
     assert t["scheduler"] == {"type": "multistep", "milestones": [5], "gamma": 0.1, "warmup_iter": 3}

@@ -7,12 +7,12 @@ import pytest
 import scipy.fft
 import skimage.data
 import torch
-from esrgan_plugins.degradations.jpeg import JpegParams
-from esrgan_plugins.degradations.jpeg_codec import codec_jpeg
-from esrgan_plugins.degradations.jpeg_diff import Y_TABLE_STD, diff_jpeg, quality_to_factor
 
 from esrgan_core.errors import ConfigError
 from esrgan_core.schema import from_dict
+from esrgan_plugins.degradations.jpeg import JpegParams
+from esrgan_plugins.degradations.jpeg_codec import codec_jpeg
+from esrgan_plugins.degradations.jpeg_diff import Y_TABLE_STD, diff_jpeg, quality_to_factor
 
 # --- independent reference, written from the definition (reference §1.3) -----------------------
 

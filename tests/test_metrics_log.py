@@ -9,8 +9,9 @@ import random
 import numpy as np
 import pytest
 import torch
-from esrgan_plugins.training.metrics_log import METRICS_FILE, MetricsLog, plot_curves, read_metrics, series
 from PIL import Image
+
+from esrgan_plugins.training.metrics_log import METRICS_FILE, MetricsLog, plot_curves, read_metrics, series
 
 
 def fill(log: MetricsLog, iters: range, seed: int = 0) -> list[dict]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import platform
 
 import torch
-from accelerate import Accelerator
+
 from esrgan_plugins.training.header import (
     ProgressFormatter,
     effective_batch,
@@ -43,9 +43,12 @@ def test_header_reports_versions_device_precision_and_batch():
 
 
 def test_header_with_a_real_accelerator():
-    acc = Accelerator(cpu=True)
-    text = startup_header(acc, dataset_size=10, batch_per_device=2, grad_accum=1, param_counts={})
-    assert "device     cpu" in text and "= 2 effective" in text and "processes  1" in text
+    from esrgan_plugins.training.accel import make_accelerator  # the trainer's own set-up
+
+    acc = make_accelerator("no", 3)
+    text = startup_header(acc, dataset_size=10, batch_per_device=2, grad_accum=3, param_counts={})
+    assert f"device     {acc.device}" in text and "processes  1" in text and "precision  no" in text
+    assert "2 per device x 1 process(es) x 3 accumulation = 6 effective" in text and "2 optimizer steps per epoch" in text
 
 
 def test_counts_and_durations():

@@ -10,13 +10,13 @@ import scipy.signal
 import skimage.data
 import skimage.metrics
 import torch
-from esrgan_plugins.metrics.psnr_ssim import Psnr, PsnrSsimParams, Ssim, calculate_psnr, calculate_ssim
-from esrgan_plugins.metrics.psnr_ssim_pt import psnr_pt, ssim_pt
 
 from esrgan_core.errors import ConfigError
 from esrgan_core.plugins import load_plugins
 from esrgan_core.registry import ComponentSpec
 from esrgan_core.schema import from_dict
+from esrgan_plugins.metrics.psnr_ssim import Psnr, PsnrSsimParams, Ssim, calculate_psnr, calculate_ssim
+from esrgan_plugins.metrics.psnr_ssim_pt import psnr_pt, ssim_pt
 
 
 def _hr_u8(h: int = 48, w: int = 56) -> np.ndarray:

@@ -9,12 +9,6 @@ import attrs
 import pytest
 import spandrel
 import torch
-from esrgan_plugins.modelfiles.description import LoadedModel
-from esrgan_plugins.modelfiles.loader import load_model, load_state_dict
-from esrgan_plugins.modelfiles.writers import network_state_dict, save_pth, save_safetensors
-from esrgan_plugins.networks.discriminator import UNetDiscriminatorParams, UNetDiscriminatorSN
-from esrgan_plugins.networks.rrdbnet import RRDBNet, RRDBNetParams
-from esrgan_plugins.networks.srvgg import SRVGGNetCompact, SRVGGParams
 from safetensors import safe_open
 
 import esrgan_core
@@ -23,6 +17,12 @@ from esrgan_core.errors import ModelFileError
 from esrgan_core.hookspecs import hookimpl
 from esrgan_core.plugins import load_plugins
 from esrgan_core.schema import param
+from esrgan_plugins.modelfiles.description import LoadedModel
+from esrgan_plugins.modelfiles.loader import load_model, load_state_dict
+from esrgan_plugins.modelfiles.writers import network_state_dict, save_pth, save_safetensors
+from esrgan_plugins.networks.discriminator import UNetDiscriminatorParams, UNetDiscriminatorSN
+from esrgan_plugins.networks.rrdbnet import RRDBNet, RRDBNetParams
+from esrgan_plugins.networks.srvgg import SRVGGNetCompact, SRVGGParams
 
 TINY = {
     "rrdbnet_x4": lambda: RRDBNet(RRDBNetParams(scale=4, num_feat=8, num_block=1)),
@@ -321,3 +321,17 @@ def test_convert_command_rejects_unknown_output_format(tmp_path: Path, capsys) -
     save_pth(tmp_path / "in.pth", tiny("srvgg_prelu").state_dict())
     assert main(["convert", str(tmp_path / "in.pth"), str(tmp_path / "out.onnx")]) == 2
     assert "out.onnx" in capsys.readouterr().err and not (tmp_path / "out.onnx").exists()
+
+
+@pytest.mark.slow
+def test_convert_reads_ncnn_param_input(tmp_path: Path, registries) -> None:
+    from esrgan_plugins.modelfiles.pretrained import lookup_builtin, source_files
+
+    param_file, _ = source_files(lookup_builtin("realesr-animevideov3"))
+    assert main(["convert", str(param_file), str(tmp_path / "av3.pth")]) == 0
+    direct = load_model(param_file, registries=registries)
+    converted = load_model(tmp_path / "av3.pth", registries=registries)
+    assert converted.description.hyperparameters == direct.description.hyperparameters
+    x = sample_input("srvgg_prelu")
+    with torch.no_grad():
+        assert torch.equal(converted.network(x), direct.network(x))

@@ -7,13 +7,13 @@ import importlib.util
 import pytest
 import torch
 import torch.nn.functional as F
-from esrgan_plugins.networks.discriminator import UNetDiscriminatorParams, UNetDiscriminatorSN
-from esrgan_plugins.networks.rrdbnet import RRDBNet, RRDBNetParams
-from esrgan_plugins.networks.srvgg import SRVGGNetCompact, SRVGGParams
 
 from esrgan_core.errors import ConfigError
 from esrgan_core.plugins import load_plugins
 from esrgan_core.schema import from_dict
+from esrgan_plugins.networks.discriminator import UNetDiscriminatorParams, UNetDiscriminatorSN
+from esrgan_plugins.networks.rrdbnet import RRDBNet, RRDBNetParams
+from esrgan_plugins.networks.srvgg import SRVGGNetCompact, SRVGGParams
 
 
 def n_params(net: torch.nn.Module) -> int:

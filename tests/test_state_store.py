@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import torch
+
 from esrgan_plugins.training.state_store import MANIFEST, StateStore, read_manifest, sha256_file, verify_state
 
 
@@ -128,6 +129,8 @@ def test_leftover_tmp_folders_are_removed_on_open(tmp_path):
     (state_dir / ".tmp-00000300-abcd").mkdir(parents=True)
     (state_dir / ".tmp-00000300-abcd" / "model.pt").write_bytes(b"partial")
     (state_dir / ".tmp-model-x.pt").write_bytes(b"partial single file")
+    StateStore(tmp_path, clean=False)  # an inspecting reader leaves a live save alone
+    assert (state_dir / ".tmp-00000300-abcd" / "model.pt").is_file()
     store = StateStore(tmp_path)
     assert not any(p.name.startswith(".tmp-") for p in state_dir.iterdir())
     assert store.latest() is None

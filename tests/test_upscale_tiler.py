@@ -81,7 +81,7 @@ def test_out_of_memory_halves_the_tile_and_retries():
 
 
 def test_whole_image_out_of_memory_falls_back_to_tiles():
-    limited = MemoryLimitedNet(NearestNet(2), limit=40)
+    limited = MemoryLimitedNet(NearestNet(2), limit=50)
     x = _photo(64, 96)
     out = Tiler(_fwd(limited), 2)(x)
     torch.testing.assert_close(out, torch.nn.functional.interpolate(x, scale_factor=2, mode="nearest"))

@@ -123,13 +123,13 @@ def _gather(parts: Sequence[tuple[Sequence[int], Any]], n: int) -> torch.Tensor:
 
 
 def run_parts(batch: DegradationBatch, groups: Sequence[Sequence[int]],
-              fn: Callable[[DegradationBatch], DegradationBatch]) -> DegradationBatch:
-    """Run ``fn`` on the sub-batch of each group of sample indices and merge the results."""
+              fn: Callable[[int, DegradationBatch], DegradationBatch]) -> DegradationBatch:
+    """Run ``fn(k, sub_batch)`` for the k-th group of sample indices and merge the results."""
     parts, unchanged = [], True
-    for idx in groups:
+    for k, idx in enumerate(groups):
         sub = batch.select(idx)
         gt, usm = sub.gt, sub.gt_usm
-        out = fn(sub)
+        out = fn(k, sub)
         unchanged = unchanged and out.gt is gt and out.gt_usm is usm and out.ori_size == batch.ori_size
         parts.append((idx, out))
     return merge(parts, batch, gt_unchanged=unchanged)
@@ -139,7 +139,7 @@ def run_stage(stage: Stage, batch: DegradationBatch, generator: torch.Generator)
     """Call ``stage`` on ``batch``; a ragged batch is run one equal-size group at a time."""
     if not batch.ragged:
         return stage(batch, generator)
-    return run_parts(batch, batch.groups_by_size(), lambda sub: stage(sub, generator))
+    return run_parts(batch, batch.groups_by_size(), lambda _, sub: stage(sub, generator))
 
 
 def run_stages(stages: Sequence[Stage], batch: DegradationBatch, generator: torch.Generator) -> DegradationBatch:

@@ -87,6 +87,8 @@ def _describe(ks, is_sinc, family, sx, sy, theta, beta, cutoff) -> list[dict]:
 
 def apply_where(x: torch.Tensor, on: torch.Tensor, kernels: torch.Tensor) -> torch.Tensor:
     """Filter the samples where ``on`` is set with their kernels; the others pass unchanged."""
+    if bool(on.all()):
+        return filter2d(x, kernels)
     idx = on.nonzero().flatten().to(x.device)
     if idx.numel() == 0:
         return x

@@ -18,7 +18,7 @@ from esrgan_core.errors import ParamError
 from esrgan_core.registry import ComponentSpec
 from esrgan_core.schema import param
 from esrgan_plugins.degradations import sampling as S
-from esrgan_plugins.degradations.batch import DegradationBatch, Stage, merge, run_stages
+from esrgan_plugins.degradations.batch import DegradationBatch, Stage, run_parts, run_stages
 from esrgan_plugins.degradations.checks import check_probs
 
 Builder = Callable[[ComponentSpec], Stage]
@@ -71,12 +71,14 @@ class _Combinator:
         by_plan: dict[tuple[int, ...], list[int]] = {}
         for i, plan in enumerate(plans):
             by_plan.setdefault(plan, []).append(i)
-        if len(by_plan) == 1:
-            return run_stages([s for j in plans[0] for s in self.lists[j]], batch, gen)
-        parts = []
-        for plan, idx in by_plan.items():
-            parts.append((idx, run_stages([s for j in plan for s in self.lists[j]], batch.select(idx), gen)))
-        return merge(parts, batch)
+        plans_in_order = list(by_plan)
+
+        def run(k: int, sub: DegradationBatch) -> DegradationBatch:
+            return run_stages([s for j in plans_in_order[k] for s in self.lists[j]], sub, gen)
+
+        if len(plans_in_order) == 1:
+            return run(0, batch)
+        return run_parts(batch, [by_plan[plan] for plan in plans_in_order], run)
 
 
 class RandomOrderStage(_Combinator):

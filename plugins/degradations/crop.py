@@ -23,7 +23,7 @@ class RandomCropParams:
 
 
 def _crop(x: torch.Tensor, tops: list[int], lefts: list[int], size: int) -> torch.Tensor:
-    return torch.stack([x[i, :, t:t + size, l:l + size] for i, (t, l) in enumerate(zip(tops, lefts))])
+    return torch.stack([x[i, :, t:t + size, lf:lf + size] for i, (t, lf) in enumerate(zip(tops, lefts))])
 
 
 class RandomCropStage:

@@ -19,13 +19,13 @@ from typing import Literal
 
 import attrs
 import torch
+
+from esrgan_core.errors import ParamError
+from esrgan_core.schema import param
 from esrgan_plugins.degradations import sampling as S
 from esrgan_plugins.degradations.batch import DegradationBatch
 from esrgan_plugins.degradations.jpeg_codec import codec_jpeg
 from esrgan_plugins.degradations.jpeg_diff import diff_jpeg
-
-from esrgan_core.errors import ParamError
-from esrgan_core.schema import param
 
 __all__ = ["JpegParams", "JpegStage", "codec_jpeg", "diff_jpeg"]
 

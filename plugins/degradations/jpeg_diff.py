@@ -88,10 +88,11 @@ def _code_plane(plane: torch.Tensor, table: torch.Tensor, rounding) -> torch.Ten
     basis, scale = _dct_basis(plane.device), _dct_scale(plane.device)
     blocks = _to_blocks(plane) - 128
     # coef[u, v] = 0.25 a(u) a(v) sum_xy block[x, y] cos((2x+1)u pi/16) cos((2y+1)v pi/16)
-    coef = 0.25 * scale * torch.einsum("bijxy,xu,yv->bijuv", blocks, basis, basis)
+    coef = 0.25 * scale * (basis.t() @ blocks @ basis)
     t = table[:, None, None]
     coef = rounding(coef / t) * t
-    pixels = 0.25 * torch.einsum("bijuv,xu,yv->bijxy", coef * scale, basis, basis) + 128
+    # pixel[x, y] = 0.25 sum_uv a(u) a(v) coef[u, v] cos((2x+1)u pi/16) cos((2y+1)v pi/16)
+    pixels = 0.25 * (basis @ (coef * scale) @ basis.t()) + 128
     return _from_blocks(pixels)
 
 

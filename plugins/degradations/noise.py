@@ -84,15 +84,12 @@ class NoiseStage:
         sigma = S.uniform(generator, n, *p.sigma, device=x.device)
         scale = S.uniform(generator, n, *p.poisson_scale, device=x.device)
         gray = S.bernoulli(generator, n, p.gray_prob, device=x.device)
-        noise = torch.zeros_like(x)
-        g_idx = is_gauss.nonzero().flatten()
-        p_idx = (~is_gauss).nonzero().flatten()
-        if g_idx.numel():
-            gn = gaussian_noise(x[g_idx], sigma[g_idx], gray[g_idx], generator, shared_gray_map=p.per_batch)
-            noise = noise.index_copy(0, g_idx, gn)
-        if p_idx.numel():
-            pn = poisson_noise(x[p_idx], gray[p_idx], generator) * scale[p_idx].to(x.dtype).view(-1, 1, 1, 1)
-            noise = noise.index_copy(0, p_idx, pn)
+        if bool(is_gauss.all()):
+            noise = gaussian_noise(x, sigma, gray, generator, shared_gray_map=p.per_batch)
+        elif not bool(is_gauss.any()):
+            noise = poisson_noise(x, gray, generator) * scale.to(x.dtype).view(-1, 1, 1, 1)
+        else:
+            noise = self._mixed(x, is_gauss, sigma, scale, gray, generator)
         out = x + noise
         batch.lq = torch.clamp(out, 0, 1) if p.clip else out
         rows = []
@@ -100,3 +97,13 @@ class NoiseStage:
             rows.append({"kind": "gaussian", "sigma": sg, "gray": gr} if gs else {"kind": "poisson", "scale": sc, "gray": gr})
         batch.note(p.name or "noise", rows)
         return batch
+
+    def _mixed(self, x: torch.Tensor, is_gauss: torch.Tensor, sigma: torch.Tensor, scale: torch.Tensor,
+               gray: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        noise = torch.zeros_like(x)
+        g_idx = is_gauss.nonzero().flatten()
+        p_idx = (~is_gauss).nonzero().flatten()
+        gn = gaussian_noise(x[g_idx], sigma[g_idx], gray[g_idx], generator, shared_gray_map=self.params.per_batch)
+        noise = noise.index_copy(0, g_idx, gn)
+        pn = poisson_noise(x[p_idx], gray[p_idx], generator) * scale[p_idx].to(x.dtype).view(-1, 1, 1, 1)
+        return noise.index_copy(0, p_idx, pn)

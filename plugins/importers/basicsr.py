@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from esrgan_plugins.importers.basicsr_train import train_section
-from esrgan_plugins.importers.options import OptionReader, as_int, as_number
+from esrgan_plugins.importers.options import OptionReader, as_int
 
 MODEL_TYPES = {"RealESRGANModel": "esrgan", "RealESRNetModel": "esrnet", "SRModel": "esrnet",
                "SRGANModel": "esrgan", "ESRGANModel": "esrgan"}
@@ -56,7 +56,7 @@ def network(r: OptionReader, key: str) -> dict[str, Any]:
     if kind not in NETWORKS:
         r.drop(f"{key}.type", f"architecture {kind!r} is not built in (kept as written)")
     out: dict[str, Any] = {"type": name}
-    for arg, value in r.section(key).items():
+    for arg in r.section(key):
         if arg != "type" and arg in NETWORK_ARGS.get(name, ()):
             out[arg] = as_int(r.get(f"{key}.{arg}"))
     return out
@@ -67,6 +67,10 @@ def degradation(r: OptionReader, data: Mapping[str, Any], scale: int) -> str | l
     from esrgan_plugins.degradations.presets import from_basicsr_options, load_preset, preset_names
 
     stages = from_basicsr_options(data)
+    if stages and stages[0] == {"type": "usm", "targets": ["gt", "lq"]}:
+        # RealESRNet (gt_usm): our esrnet trainer takes its sharpened target from the pipeline's
+        # gt_usm (train.gt_usm: true); a usm stage that overwrote gt would be sharpened twice.
+        stages[0] = {"type": "usm", "targets": ["gt_usm", "lq"]}
     for key in DEGRADATION_KEYS:
         for path in (key, f"datasets.train.{key}"):
             r.get(path)
@@ -139,25 +143,25 @@ def val_section(r: OptionReader) -> dict[str, Any]:
         out["val_freq"] = as_int(r.get("val.val_freq"))
     if r.has("val.save_img"):
         out["save_img"] = bool(r.get("val.save_img"))
-    names, crop = [], None
+    metrics = []
     for name, spec in r.section("val.metrics").items():
         key = f"val.metrics.{name}"
-        metric = METRICS.get(spec.get("type") if isinstance(spec, Mapping) else None)
+        kind = spec.get("type") if isinstance(spec, Mapping) else spec
+        metric = METRICS.get(kind)
         if metric is None:
-            r.drop(key, f"metric type {spec.get('type') if isinstance(spec, Mapping) else spec!r} is not built in")
+            r.drop(key, f"metric type {kind!r} is not built in")
             continue
         r.get(f"{key}.type")
-        names.append(metric)
-        border = as_int(r.get(f"{key}.crop_border", 0))
-        if crop is None:
-            crop = border
-        elif border != crop:
-            r.drop(f"{key}.crop_border", f"one crop_border is shared by all metrics ({crop} used)")
-        r.accept(f"{key}.test_y_channel", False, "Y-channel validation metrics are not configurable in the val section")
-        r.accept(f"{key}.better", "higher" if metric != "lpips" else "lower", "the metric's own direction is used")
-    if names:
-        out["metrics"] = names
-        out["crop_border"] = crop or 0
+        entry: dict[str, Any] = {"type": metric}
+        if metric in ("psnr", "ssim"):
+            entry["crop_border"] = as_int(r.get(f"{key}.crop_border", 0))
+            entry["test_y_channel"] = bool(r.get(f"{key}.test_y_channel", False))
+        else:
+            r.accept(f"{key}.crop_border", 0, "lpips scores whole images")
+        r.accept(f"{key}.better", "lower" if metric == "lpips" else "higher", "the metric's own direction is used")
+        metrics.append(entry)
+    if metrics:
+        out["metrics"] = metrics
     return out
 
 

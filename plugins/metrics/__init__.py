@@ -8,9 +8,8 @@ Heavy dependencies (lpips, pytorch-fid) are imported only when such a metric is 
 
 from __future__ import annotations
 
-from esrgan_plugins.metrics.psnr_ssim import Psnr, PsnrSsimParams, Ssim
-
 from esrgan_core.hookspecs import hookimpl
+from esrgan_plugins.metrics.psnr_ssim import Psnr, PsnrSsimParams, Ssim
 
 
 def _lpips(params):

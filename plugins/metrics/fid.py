@@ -21,15 +21,15 @@ from typing import Literal, Sequence
 
 import attrs
 import numpy as np
-from esrgan_plugins.metrics.base import to_u8_levels
-from esrgan_plugins.metrics.fid_inception import FID_WEIGHTS_FILE, FidInception
-from esrgan_plugins.metrics.lpips_metric import resolve_device
 from scipy import linalg
 
 from esrgan_core.atomic import atomic_path
 from esrgan_core.errors import DataError
 from esrgan_core.schema import param
 from esrgan_core.weights import find_weights
+from esrgan_plugins.metrics.base import to_u8_levels
+from esrgan_plugins.metrics.fid_inception import FID_WEIGHTS_FILE, FidInception
+from esrgan_plugins.metrics.lpips_metric import resolve_device
 
 
 def frechet_distance(mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarray, sigma2: np.ndarray, eps: float = 1e-6) -> float:

@@ -23,11 +23,11 @@ from typing import Literal
 import attrs
 import numpy as np
 import torch
-from esrgan_plugins.metrics.base import check_pair, to_u8_levels
 
 from esrgan_core.errors import MissingWeightsError, ModelFileError
 from esrgan_core.schema import param
 from esrgan_core.weights import find_weights
+from esrgan_plugins.metrics.base import check_pair, to_u8_levels
 
 BACKBONE_FILES = {"alex": "alexnet-owt-7be5be79.pth", "vgg": "vgg16-397923af.pth"}
 

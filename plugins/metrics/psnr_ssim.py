@@ -19,9 +19,9 @@ from __future__ import annotations
 import attrs
 import cv2
 import numpy as np
-from esrgan_plugins.metrics.base import check_pair, to_u8_levels
 
 from esrgan_core.schema import param
+from esrgan_plugins.metrics.base import check_pair, to_u8_levels
 
 C1 = (0.01 * 255) ** 2
 C2 = (0.03 * 255) ** 2

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
+
 from esrgan_plugins.metrics.psnr_ssim import C1, C2, ssim_window
 
 

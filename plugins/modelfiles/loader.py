@@ -13,12 +13,12 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from esrgan_plugins.modelfiles.build import build_model
-from esrgan_plugins.modelfiles.description import LoadedModel
-from esrgan_plugins.modelfiles.readers import PTH_SUFFIXES, canonicalize, read_pth, read_safetensors
 
 from esrgan_core.errors import ModelFileError
 from esrgan_core.registry import Registries
+from esrgan_plugins.modelfiles.build import build_model
+from esrgan_plugins.modelfiles.description import LoadedModel
+from esrgan_plugins.modelfiles.readers import PTH_SUFFIXES, canonicalize, read_pth, read_safetensors
 
 SUFFIXES = (*PTH_SUFFIXES, ".safetensors", ".param")
 

@@ -11,9 +11,10 @@ import json
 from typing import Any, Mapping
 
 import torch
+from torch import nn
+
 from esrgan_plugins.modelfiles.description import SPANDREL_PREFIX, LoadedModel, ModelDescription
 from esrgan_plugins.networks.padding import crop_to, pad_right_bottom
-from torch import nn
 
 
 class SpandrelNetwork(nn.Module):

@@ -11,12 +11,12 @@ from pathlib import Path
 from typing import Any, Mapping
 
 import torch
-from esrgan_plugins.modelfiles.description import ModelDescription
 from torch import nn
 
 import esrgan_core
 from esrgan_core.atomic import atomic_path
 from esrgan_core.errors import ModelFileError
+from esrgan_plugins.modelfiles.description import ModelDescription
 
 FORMAT_TAG = "esrgan-model"
 

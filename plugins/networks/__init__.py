@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import importlib.util
 
+from esrgan_core.hookspecs import Register, hookimpl
 from esrgan_plugins.networks.discriminator import UNetDiscriminatorParams, UNetDiscriminatorSN
 from esrgan_plugins.networks.rrdbnet import RRDBNet, RRDBNetParams
 from esrgan_plugins.networks.srvgg import SRVGGNetCompact, SRVGGParams
-
-from esrgan_core.hookspecs import Register, hookimpl
 
 VGG_MODULE = "esrgan_plugins.networks.vgg"
 

@@ -13,11 +13,11 @@ from typing import Any, Literal, Mapping
 import attrs
 import torch
 import torch.nn.functional as F
-from esrgan_plugins.networks.keys import child_indices
 from torch import nn
 
 from esrgan_core.errors import ParamError
 from esrgan_core.schema import param
+from esrgan_plugins.networks.keys import child_indices
 
 Activation = Literal["prelu", "relu", "leakyrelu"]
 

@@ -85,9 +85,10 @@ class BaseTrainer:
         self.ema.module.to(self.device)
         self.losses = [spec.build(context.ctx.registries).to(self.device) for spec in tp.losses]
         self.losses = [loss for loss in self.losses if getattr(loss, "enabled", True)]
+        need_usm = any("gt_usm" in getattr(loss, "inputs", ()) for loss in self.losses) or bool(getattr(tp, "gan_gt_usm", False))
         opt_g = build_optimizer(net_g.parameters(), tp.optim_g)
         self.sched_g = build_scheduler(opt_g, tp.scheduler, tp.total_iter)
-        self.pairs = PairMaker(self.run, context.ctx, sharpen_target=self.sharpen_target)
+        self.pairs = PairMaker(self.run, context.ctx, sharpen_target=self.sharpen_target, need_usm=need_usm)
         extra = self.build_extra()
         prepared = self.accelerator.prepare(net_g, opt_g, *extra)
         self.net_g, self.opt_g = prepared[0], prepared[1]

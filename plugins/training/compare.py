@@ -44,10 +44,10 @@ def load_hr(ref: str, base_dir: Path, max_size: int, scale: int) -> np.ndarray:
 def _label(panel: np.ndarray, text: str) -> np.ndarray:
     import cv2
 
-    out = np.ascontiguousarray(panel.copy())
+    out = np.ascontiguousarray(np.round(np.clip(panel, 0, 1) * 255).astype(np.uint8))
     cv2.putText(out, text, (4, 14), cv2.FONT_HERSHEY_SIMPLEX, 0.4, (0, 0, 0), 3, cv2.LINE_AA)
-    cv2.putText(out, text, (4, 14), cv2.FONT_HERSHEY_SIMPLEX, 0.4, (1, 1, 1), 1, cv2.LINE_AA)
-    return out
+    cv2.putText(out, text, (4, 14), cv2.FONT_HERSHEY_SIMPLEX, 0.4, (255, 255, 255), 1, cv2.LINE_AA)
+    return out.astype(np.float32) / 255.0
 
 
 def compare_stages(run: Any, ctx: Any, root: Path) -> dict[str, dict[str, dict[str, float]]]:

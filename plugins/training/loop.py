@@ -97,7 +97,7 @@ class StageLoop:
         metrics: dict[str, float] = {}
         if self.validator is not None and self.acc.is_main_process:
             vis = self.dir / "visualization"
-            metrics = self.validator.run(self.t.ema.module.eval(), self.t.device, self.t.iteration, vis)
+            metrics = self.validator.evaluate(self.t.ema.module.eval(), self.t.device, self.t.iteration, vis)
             best = self.t.counters.best
             for name, value in metrics.items():
                 old = best.get(name)

@@ -65,10 +65,11 @@ def paired_crop(lq: torch.Tensor, gt: torch.Tensor, gt_size: int, scale: int, g:
 class PairMaker:
     """``make(batch, generator) -> {"lq", "gt", "gt_usm"}``; holds the pool (``state_dict``)."""
 
-    def __init__(self, run: Any, ctx: RunContext, *, sharpen_target: bool) -> None:
+    def __init__(self, run: Any, ctx: RunContext, *, sharpen_target: bool, need_usm: bool = True) -> None:
         self.scale, self.gt_size = run.scale, run.gt_size
         self.high_order = run.high_order_degradation
         self.sharpen_target = sharpen_target
+        self.need_usm = need_usm  # False: nothing reads gt_usm, so it is not computed (it is gt)
         self.pipeline = build_pipeline(run.degradation, run.scale, ctx) if self.high_order else None
         self.pool = PairPool(run.queue_size if self.high_order else 0)
 
@@ -79,7 +80,7 @@ class PairMaker:
                 raise DataError("high_order_degradation is false but the training dataset gives no 'lq' images")
             lq = batch["lq"].to(device, non_blocking=True).float()
             lq, gt = paired_crop(lq, gt, self.gt_size, self.scale, generator)
-            usm = usm_sharpen(gt)
+            usm = self._usm(gt)
             return {"lq": lq, "gt": usm if self.sharpen_target else gt, "gt_usm": usm}
         with torch.no_grad():
             out = self.pipeline(gt, generator, self.scale)
@@ -88,8 +89,11 @@ class PairMaker:
                 target = usm_sharpen(out.gt)
             lq, target = paired_crop(out.lq, target, self.gt_size, self.scale, generator)
             pair = self.pool.exchange({"lq": lq, "gt": target}, generator)
-            usm = pair["gt"] if self.sharpen_target else usm_sharpen(pair["gt"])
+            usm = pair["gt"] if self.sharpen_target else self._usm(pair["gt"])
         return {"lq": pair["lq"].contiguous(), "gt": pair["gt"], "gt_usm": usm}
+
+    def _usm(self, gt: torch.Tensor) -> torch.Tensor:
+        return usm_sharpen(gt) if self.need_usm or self.sharpen_target else gt
 
     def state_dict(self) -> dict[str, Any]:
         return self.pool.state_dict()

@@ -97,6 +97,7 @@ def latest_ema(stage_dir: Path) -> Any:
 
 def run_training(run: Any, ctx: RunContext) -> int:
     """Task entry point: ``factory(params, context) -> exit code``."""
+    logging.getLogger("accelerate").setLevel(logging.WARNING)  # its per-file save/load messages
     root = prepare_run_dir(run, ctx.fresh)
     config_hash = hashlib.sha256(resolved_config(run).encode()).hexdigest()[:16]
     previous = None

@@ -67,16 +67,21 @@ def _files_of(folder: Path) -> list[Path]:
 
 
 class StateStore:
-    """Complete training states under ``root/state/``, newest ``keep`` kept (``None``: keep all)."""
+    """Complete training states under ``root/state/``, newest ``keep`` kept (``None``: keep all).
 
-    def __init__(self, root: Path, keep: int | None = 3, *, verify_hashes: bool = True) -> None:
+    Opening a store removes leftover temporary folders of interrupted saves; pass ``clean=False``
+    to only inspect the states of a run that may be writing right now.
+    """
+
+    def __init__(self, root: Path, keep: int | None = 3, *, verify_hashes: bool = True, clean: bool = True) -> None:
         if keep is not None and keep < 1:
             raise ValueError(f"keep must be >= 1 or None, got {keep}")
         self.root = Path(root)
         self.dir = self.root / STATE_DIR
         self.keep = keep
         self.verify_hashes = verify_hashes
-        self.clean_tmp()
+        if clean:
+            self.clean_tmp()
 
     def path_for(self, iteration: int) -> Path:
         """The final folder of the state of ``iteration``."""

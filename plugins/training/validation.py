@@ -43,7 +43,7 @@ def degrade_once(gt: torch.Tensor, run: Any, ctx: Any, index: int, seed: int, pi
 
 
 class Validator:
-    """``run(net, iteration, out_dir) -> {metric: mean value}``; keeps its LQ/GT pairs in memory."""
+    """``evaluate(net, device, iteration, out_dir) -> {metric: mean value}``; keeps its LQ/GT pairs in memory."""
 
     def __init__(self, run: Any, ctx: Any, base_dir: Path) -> None:
         self.run, self.ctx, self.vp = run, ctx, run.val
@@ -64,7 +64,7 @@ class Validator:
             self.pairs.append((name, lq.cpu(), gt.cpu()))
 
     @torch.no_grad()
-    def run(self, net: torch.nn.Module, device: torch.device, iteration: int, out_dir: Path | None) -> dict[str, float]:
+    def evaluate(self, net: torch.nn.Module, device: torch.device, iteration: int, out_dir: Path | None) -> dict[str, float]:
         """Score ``net`` (an eval-mode generator, RGB [0,1] NCHW) on every pair; save SR images to ``out_dir``."""
         def forward(x: torch.Tensor) -> torch.Tensor:
             return net(x.to(device)).float().cpu()

@@ -12,14 +12,14 @@ import time
 from pathlib import Path
 
 import cv2
-from esrgan_plugins.upscale.engine import Upscaler
-from esrgan_plugins.upscale.models import general_pair, load_network
-from esrgan_plugins.upscale.params import UpscaleParams
 from tqdm import tqdm
 from tqdm.contrib.logging import logging_redirect_tqdm
 
 from esrgan_core.errors import ConfigError, EsrganError, ImageError
 from esrgan_core.images import IMAGE_EXTENSIONS, list_images, read_image, write_image
+from esrgan_plugins.upscale.engine import Upscaler
+from esrgan_plugins.upscale.models import general_pair, load_network
+from esrgan_plugins.upscale.params import UpscaleParams
 
 log = logging.getLogger(__name__)
 NO_ALPHA_EXTS = (".jpg", ".jpeg", ".bmp")

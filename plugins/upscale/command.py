@@ -5,10 +5,9 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from esrgan_core.schema import from_dict
 from esrgan_plugins.upscale.batch import run_upscale
 from esrgan_plugins.upscale.params import UpscaleParams
-
-from esrgan_core.schema import from_dict
 
 
 def configure(p: argparse.ArgumentParser) -> None:

@@ -16,10 +16,10 @@ from typing import Any, Literal
 import cv2
 import numpy as np
 import torch
-from esrgan_plugins.upscale.tiler import Tiler
 
 from esrgan_core.errors import ConfigError
-from esrgan_core.images import Image, from_tensor01, to_tensor01
+from esrgan_core.images import Image, to_tensor01
+from esrgan_plugins.upscale.tiler import Tiler
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +100,11 @@ class Upscaler:
         return cls(loaded.network, d.scale, size_multiple=d.size_multiple, supports_half=d.supports_half,
                    supports_bfloat16=d.supports_bfloat16, **options)
 
+    @property
+    def compute_network(self) -> torch.nn.Module:
+        """The network as it runs: on ``device`` in the compute dtype (RGB float NCHW in and out)."""
+        return self._net
+
     def _prepare(self, dtype: torch.dtype) -> torch.nn.Module:
         if dtype == torch.float32 and next(self._fp32.parameters(), torch.empty(0)).device == self.device:
             return self._fp32
@@ -107,7 +112,7 @@ class Upscaler:
 
     def _forward_with(self, net: torch.nn.Module, dtype: torch.dtype):
         def forward(tiles: torch.Tensor) -> torch.Tensor:
-            with torch.inference_mode():
+            with torch.no_grad():  # not inference_mode: the result is clamped in place later
                 return net(tiles.to(self.device, dtype)).float().cpu()
         return forward
 
@@ -123,7 +128,7 @@ class Upscaler:
             if self._fp32_dev is None:
                 self._fp32_dev = self._prepare(torch.float32)
             out = Tiler(self._forward_with(self._fp32_dev, torch.float32), self.scale, **self._tiler_args)(x)
-        return from_tensor01(out)
+        return _to_hwc01(out)
 
     def upscale_image(self, image: Image) -> np.ndarray:
         """An :class:`Image` -> HWC float32 [0,1] pixels of the same mode, at ``outscale`` (or the native scale)."""
@@ -146,6 +151,11 @@ class Upscaler:
         if self.alpha_mode == "resize":
             return resize01(alpha, w * self.scale, h * self.scale)
         return to_luma(self.upscale_rgb(np.repeat(alpha, 3, axis=2), name=f"{name} (alpha)"))
+
+
+def _to_hwc01(out: torch.Tensor) -> np.ndarray:
+    """1xCxHxW float32 -> HWC float32 [0,1] numpy, clamped in place (no copy for the tiler's HWC buffer)."""
+    return np.ascontiguousarray(out[0].permute(1, 2, 0).clamp_(0.0, 1.0).numpy())
 
 
 def _bad_output(out: torch.Tensor, x: torch.Tensor) -> bool:

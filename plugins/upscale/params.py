@@ -21,7 +21,7 @@ class UpscaleParams:
     interpolate: float | None = param(None, ge=0, le=1, help="weight of model2: (1-w)*model + w*model2 (default 0.5 with model2)")
     denoise_strength: float | None = param(None, ge=0, le=1, help="realesr-general-x4v3 denoise strength (1 = strong, 0 = the wdn model)")
     tile: int = param(0, ge=0, help="tile size in input pixels (0 = whole image at once)")
-    tile_overlap: int = param(32, ge=0, help="overlap between neighbouring tiles in input pixels (seams blended)")
+    tile_overlap: int = param(32, ge=0, help="minimum overlap between neighbouring tiles in input pixels (capped at half the tile; seams blended)")
     tile_batch: int = param(1, ge=1, help="tiles per forward pass")
     outscale: float | None = param(None, gt=0, help="final scale (e.g. 3.5); default: the model's native scale")
     precision: Literal["auto", "fp32", "fp16", "bf16"] = param("auto", help="compute precision; auto: fp16 on CUDA when safe, fp32 on CPU")
@@ -34,8 +34,6 @@ class UpscaleParams:
     progress: bool = param(True, help="show a progress bar")
 
     def validate(self) -> None:
-        if self.tile and self.tile_overlap * 2 > self.tile:
-            raise ParamError("tile_overlap", f"{self.tile_overlap} is more than half the tile size {self.tile}")
         if self.interpolate is not None and self.model2 is None:
             raise ParamError("interpolate", "needs model2 (the model to interpolate with)")
         if self.denoise_strength is not None and self.interpolate is not None:

@@ -98,7 +98,10 @@ class Tiler:
         return max(self.multiple, tile - tile % self.multiple)
 
     def __call__(self, image: torch.Tensor) -> torch.Tensor:
-        """1xCxHxW float32 [0,1] CPU in -> 1xCx(H*scale)x(W*scale) float32 CPU out (not clamped)."""
+        """1xCxHxW float32 [0,1] CPU in -> 1xCx(H*scale)x(W*scale) float32 CPU out (not clamped).
+
+        With tiles the result is a view of an HWC buffer (``out[0].permute(1, 2, 0)`` is contiguous).
+        """
         h, w = image.shape[-2:]
         x = pad_to_multiple(image.float(), self.multiple)
         out = self._tiled(x, self.tile) if self.tile else self._run(x)
@@ -117,13 +120,13 @@ class Tiler:
             chunk = cells[k:k + self.batch]
             tiles = torch.cat([x[..., ys[i]:ys[i] + th, xs[j]:xs[j] + tw] for i, j in chunk])
             result = self._run(tiles)
-            if out is None:
-                out = torch.zeros(1, result.shape[1], h * s, w * s)
+            if out is None:  # HWC, so the caller gets an HWC numpy array without another copy
+                out = torch.zeros(h * s, w * s, result.shape[1])
             for t, (i, j) in enumerate(chunk):
-                region = out[0, :, ys[i] * s:(ys[i] + th) * s, xs[j] * s:(xs[j] + tw) * s]
-                region.addcmul_(result[t], wy[i][:, None] * wx[j][None, :])
+                region = out[ys[i] * s:(ys[i] + th) * s, xs[j] * s:(xs[j] + tw) * s]
+                region.addcmul_(result[t].permute(1, 2, 0), (wy[i][:, None] * wx[j][None, :])[..., None])
         assert out is not None
-        return out
+        return out.permute(2, 0, 1)[None]
 
     def _run(self, tiles: torch.Tensor) -> torch.Tensor:
         """Forward a batch of equal tiles, splitting or sub-tiling it after an out-of-memory error."""

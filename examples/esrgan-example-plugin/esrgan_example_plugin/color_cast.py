@@ -14,7 +14,7 @@ class ColorCastParams:
     """Options of ``color_cast``."""
 
     prob: float = param(0.5, ge=0, le=1, help="probability that a sample gets a cast")
-    strength: tuple[float, float] = param((0.0, 0.05), ge=0, le=0.5, help="range of the per-channel offset magnitude")
+    strength: tuple[float, float] = param((0.0, 0.05), ge=0, le=0.5, help="range of each channel's offset magnitude (sign random)")
 
     def validate(self) -> None:
         if self.strength[0] > self.strength[1]:
@@ -33,8 +33,8 @@ class ColorCast:
         dev = generator.device
         apply = torch.rand(n, generator=generator, device=dev) < self.params.prob
         lo, hi = self.params.strength
-        magnitude = lo + (hi - lo) * torch.rand(n, 1, generator=generator, device=dev)
-        sign = torch.rand(n, c, generator=generator, device=dev) * 2 - 1
+        magnitude = lo + (hi - lo) * torch.rand(n, c, generator=generator, device=dev)
+        sign = torch.where(torch.rand(n, c, generator=generator, device=dev) < 0.5, -1.0, 1.0)
         offset = (magnitude * sign * apply[:, None]).to(lq.device, lq.dtype)
         batch.lq = (lq + offset[:, :, None, None]).clamp(0, 1)
         batch.note("color_cast", [{"offset": [float(v) for v in row]} for row in offset.cpu()])

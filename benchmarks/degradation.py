@@ -1,0 +1,208 @@
+"""Degradation throughput: the realesrgan_x4plus preset on batches of 12 HR crops of 400x400.
+
+    python benchmarks/degradation.py out.json [--threads 2] [--iters 5] [--devices cpu,cuda]
+
+Compares in the same run: the preset as shipped (per-sample draws), the preset with the
+reference's once-per-batch draws, and a reference-style baseline (per-batch draws, kernels made
+one sample at a time in numpy and applied by grouped direct convolution, USM by direct 51x51
+convolution). Also times the pieces (USM direct vs separable, kernel
+generation per sample vs batched, 21x21 filtering conv vs FFT). Writes JSON (images/s, seconds
+per batch, peak memory).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import platform
+import resource
+import statistics
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import torch
+
+from esrgan_core.hookspecs import hookimpl
+from esrgan_core.plugins import load_plugins
+from esrgan_plugins.degradations.blur import BlurParams, apply_where
+from esrgan_plugins.degradations.blur import draw_kernels as draw_kernels_batched
+from esrgan_plugins.degradations.filtering import filter2d, usm_sharpen
+from esrgan_plugins.degradations.kernels import FAMILIES
+from esrgan_plugins.degradations.pipeline import Pipeline
+from esrgan_plugins.degradations.presets import load_preset
+
+BATCH, HR = 12, 400
+
+
+def hr_batch(device: torch.device) -> torch.Tensor:
+    """12 RGB float32 [0,1] NCHW crops of 400x400 from scikit-image photos (reflect-padded if small)."""
+    from skimage import data
+
+    rng = np.random.default_rng(0)
+    crops = []
+    for i in range(BATCH):
+        img = getattr(data, ("astronaut", "coffee", "chelsea", "rocket")[i % 4])().astype(np.float32) / 255
+        img = np.pad(img, ((0, max(0, HR - img.shape[0])), (0, max(0, HR - img.shape[1])), (0, 0)), mode="reflect")
+        top, left = rng.integers(0, img.shape[0] - HR + 1), rng.integers(0, img.shape[1] - HR + 1)
+        crops.append(torch.from_numpy(img[top:top + HR, left:left + HR].transpose(2, 0, 1).copy()))
+    return torch.stack(crops).to(device)
+
+
+def numpy_kernel(rs: np.random.RandomState, p: BlurParams) -> np.ndarray:
+    """One kernel the reference's way: numpy draws and formulas, one sample at a time, padded to 21."""
+    ks = int(rs.choice(np.arange(p.kernel_size[0], p.kernel_size[1] + 1, 2)))
+    ax = np.arange(-(ks // 2), ks // 2 + 1)
+    xx, yy = np.meshgrid(ax, ax)
+    if rs.uniform() < p.sinc_prob:
+        wc = rs.uniform(*(p.sinc_cutoff if ks < 13 else p.sinc_cutoff_large))
+        from scipy.special import j1
+
+        r = np.hypot(xx, yy)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            k = wc * j1(wc * r) / (2 * np.pi * r)
+        k[ks // 2, ks // 2] = wc**2 / (4 * np.pi)
+    else:
+        fam = FAMILIES.index(p.kernel_list[rs.choice(len(p.kernel_list), p=p.kernel_prob)])
+        sx = rs.uniform(*p.sigma)
+        sy, t = (rs.uniform(*p.sigma), rs.uniform(*p.rotation)) if fam % 2 else (sx, 0.0)
+        rot = np.array([[math.cos(t), -math.sin(t)], [math.sin(t), math.cos(t)]])
+        inv = np.linalg.inv(rot @ np.diag([sx**2, sy**2]) @ rot.T)
+        grid = np.stack([xx, yy], -1)
+        q = np.einsum("...i,ij,...j->...", grid, inv, grid)
+        lo, hi = p.betag if fam // 2 == 1 else p.betap
+        beta = rs.uniform(lo, 1) if rs.uniform() < 0.5 else rs.uniform(1, hi)
+        k = [np.exp(-0.5 * q), np.exp(-0.5 * q**beta), 1 / (1 + q**beta)][fam // 2]
+    k = k / k.sum()
+    pad = (p.kernel_size[1] - ks) // 2
+    return np.pad(k, pad)
+
+
+class BaselineBlur:
+    """``blur`` the reference's way: per-sample numpy kernels, grouped direct convolution."""
+
+    def __init__(self, params: BlurParams) -> None:
+        self.params = params
+        self.rs = np.random.RandomState(0)
+
+    def __call__(self, batch, generator):
+        n = len(batch)
+        on = torch.full((n,), self.rs.uniform() < self.params.prob)
+        kernels = torch.from_numpy(np.stack([numpy_kernel(self.rs, self.params) for _ in range(n)]))
+        idx = on.nonzero().flatten().to(batch.device)
+        if idx.numel():
+            batch.lq = batch.lq.index_copy(0, idx, filter2d(batch.lq[idx], kernels[idx.cpu()], method="conv"))
+        return batch
+
+
+class _BaselinePlugin:
+    @hookimpl
+    def register_degradations(self, register):
+        register("baseline_blur", BaselineBlur, params=BlurParams, help="benchmark baseline")
+
+
+def per_batch_stages(stages: list[dict[str, Any]], baseline: bool = False) -> list[dict[str, Any]]:
+    """The recipe with the reference's once-per-batch draws (and, for the baseline, its methods)."""
+    out = []
+    for s in stages:
+        s = dict(s)
+        if s["type"] == "blur" and baseline:
+            s["type"] = "baseline_blur"
+        elif s["type"] == "usm" and baseline:
+            s["separable"] = False
+        elif s["type"] in ("resize", "noise") or (s["type"] == "blur" and s.get("prob", 1) < 1):
+            s["per_batch"] = True
+        elif s["type"] == "random_order":
+            s["per_batch"] = True
+            s["groups"] = [per_batch_stages(g, baseline) for g in s["groups"]]
+        out.append(s)
+    return out
+
+
+def timed(fn: Callable[[], Any], iters: int, device: torch.device) -> list[float]:
+    fn()  # warm-up
+    times = []
+    for _ in range(iters):
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        t0 = time.perf_counter()
+        fn()
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        times.append(time.perf_counter() - t0)
+    return times
+
+
+def summary(times: list[float]) -> dict[str, float]:
+    med = statistics.median(times)
+    return {"seconds_per_batch": med, "images_per_s": BATCH / med, "min_s": min(times), "max_s": max(times)}
+
+
+def bench_device(device: torch.device, iters: int) -> dict[str, Any]:
+    host = load_plugins(extra_plugins=[("benchmark_baseline", _BaselinePlugin())])
+    stages = load_preset("realesrgan_x4plus").stages
+    ours = Pipeline.from_dicts(stages, host.registries)
+    ours_pb = Pipeline.from_dicts(per_batch_stages(stages), host.registries)
+    base = Pipeline.from_dicts(per_batch_stages(stages, baseline=True), host.registries)
+    gt = hr_batch(device)
+    gen = torch.Generator(device=device).manual_seed(0)
+    if device.type == "cuda":
+        torch.cuda.reset_peak_memory_stats()
+    res: dict[str, Any] = {"pipeline": summary(timed(lambda: ours(gt, gen, 4), iters, device))}
+    if device.type == "cuda":
+        res["pipeline"]["peak_cuda_mib"] = torch.cuda.max_memory_allocated() / 2**20
+    res["pipeline_per_batch_draws"] = summary(timed(lambda: ours_pb(gt, gen, 4), iters, device))
+    res["baseline"] = summary(timed(lambda: base(gt, gen, 4), max(1, iters // 2), device))
+    base_s = res["baseline"]["seconds_per_batch"]
+    res["speedup"] = base_s / res["pipeline"]["seconds_per_batch"]
+    res["speedup_per_batch_draws"] = base_s / res["pipeline_per_batch_draws"]["seconds_per_batch"]
+    res["parts"] = bench_parts(gt, gen, device, iters)
+    return res
+
+
+def bench_parts(gt: torch.Tensor, gen: torch.Generator, device: torch.device, iters: int) -> dict[str, float]:
+    p = BlurParams()
+    rs = np.random.RandomState(0)
+    k21, _ = draw_kernels_batched(p, gen, BATCH, device)
+    on = torch.ones(BATCH, dtype=torch.bool, device=device)
+    parts = {
+        "usm_direct_2d_s": lambda: usm_sharpen(gt, separable=False),
+        "usm_separable_s": lambda: usm_sharpen(gt, separable=True),
+        "kernels_numpy_per_sample_s": lambda: torch.from_numpy(np.stack([numpy_kernel(rs, p) for _ in range(BATCH)])).to(device),
+        "kernels_torch_batched_s": lambda: draw_kernels_batched(p, gen, BATCH, device),
+        "filter21_grouped_conv_s": lambda: filter2d(gt, k21, method="conv"),
+        "filter21_fft_s": lambda: apply_where(gt, on, k21),
+    }
+    return {k: statistics.median(timed(fn, iters, device)) for k, fn in parts.items()}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("output", type=Path, help="JSON file to write")
+    ap.add_argument("--threads", type=int, default=2, help="CPU threads (the reference figure used 2)")
+    ap.add_argument("--iters", type=int, default=5)
+    ap.add_argument("--devices", default="cpu,cuda", help="comma list; cuda is skipped when absent")
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    result: dict[str, Any] = {
+        "benchmark": "degradation realesrgan_x4plus", "batch": BATCH, "hr": HR, "lr": HR // 4,
+        "threads": args.threads, "torch": torch.__version__, "machine": platform.processor() or platform.machine(),
+        "reference_seconds_per_batch_2_threads": 15.8, "devices": {},
+    }
+    for name in args.devices.split(","):
+        if name == "cuda" and not torch.cuda.is_available():
+            continue
+        dev = torch.device(name)
+        result["devices"][name] = bench_device(dev, args.iters)
+        if name == "cuda":
+            result["devices"][name]["gpu"] = torch.cuda.get_device_name()
+    result["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Degradation presets shipped as YAML (``load_preset(name)``)."""

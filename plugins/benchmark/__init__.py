@@ -1,0 +1,46 @@
+"""Benchmark plugin: the ``benchmark`` task (``task: benchmark`` configs) and the ``benchmark`` command.
+
+Models x datasets x metrics, bicubic always included as the baseline; writes ``results.json``,
+``results.md``, ``per_image.csv``, comparison-crop grids and a PSNR-vs-LPIPS scatter plot. Pieces:
+:mod:`.params` (config), :mod:`.data` (test sets, cached degradation), :mod:`.models` (methods),
+:mod:`.runner` (the task), :mod:`.report` and :mod:`.figures` (outputs), :mod:`.command` (CLI).
+See docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from esrgan_core.hookspecs import hookimpl
+
+
+def _task(params: Any, ctx: Any) -> int:
+    from esrgan_plugins.benchmark.runner import run_benchmark
+
+    return run_benchmark(params, ctx)
+
+
+def _configure(parser: Any) -> None:
+    from esrgan_plugins.benchmark.command import configure
+
+    configure(parser)
+
+
+def _handler(args: Any) -> int:
+    from esrgan_plugins.benchmark.command import handler
+
+    return handler(args)
+
+
+@hookimpl
+def register_tasks(register: Any) -> None:
+    from esrgan_plugins.benchmark.params import BenchmarkParams
+
+    register("benchmark", _task, params=BenchmarkParams,
+             help="score models (and bicubic) on test sets: PSNR/SSIM/LPIPS/FID tables, grids, plots")
+
+
+@hookimpl
+def register_commands(register: Any) -> None:
+    register("benchmark", _configure, _handler,
+             help="benchmark models: -m MODEL [-m ...] [--dataset skimage_x4plus | --hr DIR --lr DIR] -o OUT")

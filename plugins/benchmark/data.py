@@ -1,0 +1,184 @@
+"""Test sets of a benchmark: (name, LR, HR) pairs, HWC RGB float32 [0,1] numpy arrays.
+
+- paired folders: LR files match HR files by stem (``NAME`` or ``NAMEx<scale>``); an HR image at
+  most ``scale - 1`` pixels larger than ``scale`` x LR is cropped at the bottom/right (BasicSR);
+- HR folder + recipe: each HR image is degraded once on the CPU by the recipe, with a
+  ``torch.Generator`` seeded from ``(seed, sha256 of the HR pixels)``, so an image's LR depends
+  only on recipe, seed, scale and its pixels -- what the cache key holds (with the esrgan version);
+- ``builtin: skimage_x4plus``: the scikit-image photos, degraded as above by ``realesrgan_x4plus``.
+
+``max_size`` centre-crops HR images first (paired: the LR is cropped on the matching grid); HR
+sides are then cut to a multiple of the scale at the bottom/right. Degraded LR images are 8-bit
+(the pipeline quantises), so the cache keeps them losslessly as PNG files named by their key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+import attrs
+import numpy as np
+import torch
+
+import esrgan_core
+from esrgan_core.errors import ConfigError, DataError
+from esrgan_core.images import from_tensor01, list_images, read_rgb01, to_tensor01, write_image
+from esrgan_core.registry import Registries
+from esrgan_core.schema import to_plain
+
+log = logging.getLogger("esrgan.benchmark")
+CACHE_VERSION = 1
+BUILTIN_RECIPE = {"skimage_x4plus": "realesrgan_x4plus"}
+
+
+@attrs.frozen
+class Pair:
+    """One test image: ``lr`` and ``hr`` HWC RGB float32 [0,1], ``hr`` = scale x ``lr`` in size."""
+
+    name: str
+    lr: np.ndarray = attrs.field(eq=False, repr=False)
+    hr: np.ndarray = attrs.field(eq=False, repr=False)
+
+
+@attrs.frozen
+class TestSet:
+    name: str
+    pairs: list[Pair]
+    info: dict[str, Any]
+
+
+def default_cache_dir() -> Path:
+    base = os.environ.get("ESRGAN_CACHE_DIR") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "esrgan")
+    return Path(base).expanduser() / "benchmark_lr"
+
+
+def centre_crop(img: np.ndarray, max_size: int | None, multiple: int) -> np.ndarray:
+    """Centre crop to at most ``max_size`` per side, then cut H and W to multiples (bottom/right)."""
+    h, w = img.shape[:2]
+    if max_size:
+        th, tw = min(h, max_size), min(w, max_size)
+        top, left = (h - th) // 2, (w - tw) // 2
+        img, h, w = img[top:top + th, left:left + tw], th, tw
+    return np.ascontiguousarray(img[: h - h % multiple, : w - w % multiple])
+
+
+def _limit(items: list[Any], max_images: int) -> list[Any]:
+    return items[:max_images] if max_images else items
+
+
+def builtin_hr(entry: Any, scale: int) -> list[tuple[str, np.ndarray]]:
+    from esrgan_plugins.datasets.skimage_photos import PHOTOS, load_photo
+
+    names = _limit(list(PHOTOS), entry.max_images)
+    return [(n, centre_crop(load_photo(n).astype(np.float32) / 255.0, entry.max_size, scale)) for n in names]
+
+
+def folder_hr(entry: Any, scale: int, base_dir: Path, index: int) -> list[tuple[str, np.ndarray]]:
+    files = _limit(list_images(_resolve(entry.hr, base_dir, f"datasets[{index}].hr"), recursive=False), entry.max_images)
+    return [(p.stem, centre_crop(read_rgb01(p), entry.max_size, scale)) for p in files]
+
+
+def _resolve(folder: Path, base_dir: Path, key: str) -> Path:
+    p = folder.expanduser()
+    p = p if p.is_absolute() else base_dir / p
+    if not p.is_dir():
+        raise ConfigError(f"folder {p} does not exist", path=key)
+    return p
+
+
+def paired(entry: Any, scale: int, base_dir: Path, index: int) -> list[Pair]:
+    """LR/HR pairs of two folders, matched by stem (``NAME`` or ``NAMEx<scale>``)."""
+    hr_dir = _resolve(entry.hr, base_dir, f"datasets[{index}].hr")
+    lr_files = {p.stem: p for p in list_images(_resolve(entry.lr, base_dir, f"datasets[{index}].lr"), recursive=False)}
+    pairs = []
+    for hr_file in _limit(list_images(hr_dir, recursive=False), entry.max_images):
+        lr_file = lr_files.get(hr_file.stem) or lr_files.get(f"{hr_file.stem}x{scale}")
+        if lr_file is None:
+            raise DataError(f"{hr_file}: no LR image {hr_file.stem}.* or {hr_file.stem}x{scale}.* in {entry.lr}")
+        lr, hr = read_rgb01(lr_file), read_rgb01(hr_file)
+        lh, lw = lr.shape[:2]
+        if not (lh * scale <= hr.shape[0] < (lh + 1) * scale and lw * scale <= hr.shape[1] < (lw + 1) * scale):
+            raise DataError(f"{hr_file}: HR {hr.shape[1]}x{hr.shape[0]} is not {scale} x LR {lw}x{lh} ({lr_file.name})")
+        lr = centre_crop(lr, entry.max_size // scale if entry.max_size else None, 1)
+        top, left = (lh - lr.shape[0]) // 2, (lw - lr.shape[1]) // 2
+        hr = hr[top * scale:(top + lr.shape[0]) * scale, left * scale:(left + lr.shape[1]) * scale]
+        pairs.append(Pair(hr_file.stem, lr, np.ascontiguousarray(hr)))
+    return pairs
+
+
+def recipe_pipeline(recipe: Any, scale: int, registries: Registries, key: str) -> tuple[Any, list[dict[str, Any]]]:
+    """``(Pipeline, its stages as plain data with every option)`` of a preset name or a validated stage list."""
+    from esrgan_plugins.degradations.pipeline import Pipeline
+    from esrgan_plugins.degradations.presets import load_preset
+
+    if not isinstance(recipe, str):
+        pipeline = Pipeline(tuple(recipe), registries)
+        return pipeline, [to_plain(s) for s in pipeline.specs]
+    try:
+        preset = load_preset(recipe)
+    except ConfigError as exc:
+        raise ConfigError(exc.message, path=key) from None
+    if preset.scale != scale:
+        raise ConfigError(f"preset {recipe!r} is for scale {preset.scale}, the benchmark's scale is {scale}", path=key)
+    pipeline = Pipeline.from_dicts(preset.stages, registries, path=key)
+    return pipeline, [to_plain(s) for s in pipeline.specs]
+
+
+def _digest(*parts: bytes) -> str:
+    h = hashlib.sha256()
+    for p in parts:
+        h.update(p)
+    return h.hexdigest()
+
+
+def degrade_cached(hr: np.ndarray, pipeline: Any, stages: list[dict[str, Any]], seed: int, scale: int,
+                   cache_dir: Path) -> tuple[np.ndarray, bool]:
+    """``(LR HWC RGB float32 [0,1], was_cached)`` of one HR image (HWC RGB float32 [0,1])."""
+    pixels = _digest(str(hr.shape).encode(), np.ascontiguousarray(hr, dtype=np.float32).tobytes())
+    recipe = json.dumps({"v": CACHE_VERSION, "esrgan": esrgan_core.__version__, "stages": stages, "seed": seed,
+                         "scale": scale}, sort_keys=True)
+    key = _digest(recipe.encode(), pixels.encode())
+    file = cache_dir / f"{key[:40]}.png"
+    want = (hr.shape[0] // scale, hr.shape[1] // scale)
+    if file.is_file():
+        lr = read_rgb01(file)
+        if lr.shape[:2] == want:
+            return lr, True
+    g = torch.Generator().manual_seed(int(_digest(f"{seed}:".encode(), pixels.encode())[:15], 16))
+    with torch.no_grad():
+        lr = from_tensor01(pipeline(to_tensor01(hr), g, scale).lq)
+    write_image(file, lr)
+    return lr, False
+
+
+def load_test_set(entry: Any, index: int, *, scale: int, registries: Registries, base_dir: Path,
+                  cache_dir: Path) -> TestSet:
+    """Read (and if needed degrade) one configured dataset."""
+    name = entry.display_name()
+    info: dict[str, Any] = {"max_size": entry.max_size}
+    if entry.lr is not None:
+        pairs = paired(entry, scale, base_dir, index)
+        info.update(source="paired", hr=str(entry.hr), lr=str(entry.lr))
+    else:
+        recipe = BUILTIN_RECIPE[entry.builtin] if entry.builtin else entry.recipe
+        key = f"datasets[{index}].{'builtin' if entry.builtin else 'recipe'}"
+        pipeline, stages = recipe_pipeline(recipe, scale, registries, key)
+        hrs = builtin_hr(entry, scale) if entry.builtin else folder_hr(entry, scale, base_dir, index)
+        pairs, hits = [], 0
+        for n, hr in hrs:
+            lr, cached = degrade_cached(hr, pipeline, stages, entry.seed, scale, cache_dir)
+            hits += cached
+            pairs.append(Pair(n, lr, hr))
+        info.update(source=f"builtin:{entry.builtin}" if entry.builtin else "hr+recipe", hr=str(entry.hr or ""),
+                    recipe=recipe if isinstance(recipe, str) else "custom", stages=stages, seed=entry.seed,
+                    cache_dir=str(cache_dir))
+        log.info("dataset %s: %d image(s) degraded, %d from the cache", name, len(pairs) - hits, hits)
+    if not pairs:
+        raise DataError(f"dataset {name!r} has no images")
+    return TestSet(name, pairs, info)

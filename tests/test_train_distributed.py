@@ -1,0 +1,54 @@
+"""Two CPU processes (gloo) through ``accelerate launch``: the run completes and both ranks end
+with identical generator, EMA and discriminator weights."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.test_train_support import tiny_config
+
+PROBE = textwrap.dedent('''
+    """Observer plugin: each rank writes its final weights' values to rank<N>.json."""
+    import json, os
+    from esrgan_core.hookspecs import hookimpl
+
+    @hookimpl
+    def on_train_end(trainer, iteration):
+        acc = trainer.accelerator
+        nets = {"g": acc.unwrap_model(trainer.net_g), "ema": trainer.ema.module}
+        if trainer.discriminator() is not None:
+            nets["d"] = acc.unwrap_model(trainer.discriminator())
+        out = {name: {k: v.detach().flatten().tolist() for k, v in n.state_dict().items()} for name, n in nets.items()}
+        path = os.path.join(os.environ["PROBE_DIR"], f"{trainer.params.name}_rank{acc.process_index}.json")
+        with open(path, "w") as fh:
+            json.dump({"iteration": iteration, "world": acc.num_processes, "weights": out}, fh)
+''')
+LAUNCH = "import sys; from esrgan_core.cli import main; sys.exit(main(sys.argv[1:]))\n"
+
+
+@pytest.mark.slow
+def test_two_process_cpu_run_ends_with_identical_weights(tmp_path: Path) -> None:
+    (tmp_path / "rank_probe.py").write_text(PROBE)
+    (tmp_path / "launch.py").write_text(LAUNCH)
+    data = tiny_config(tmp_path / "runs", iters=(3, 2), plugins=["rank_probe"])
+    (tmp_path / "run.yml").write_text(yaml.safe_dump(data))
+    env = dict(os.environ, PROBE_DIR=str(tmp_path), PYTHONPATH=os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")]),
+               OMP_NUM_THREADS="1")
+    cmd = [sys.executable, "-m", "accelerate.commands.launch", "--cpu", "--num_processes", "2", "--num_machines", "1",
+           "--mixed_precision", "no", "--dynamo_backend", "no", str(tmp_path / "launch.py"), str(tmp_path / "run.yml")]
+    proc = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    for stage in ("esrnet", "esrgan"):
+        ranks = [json.loads((tmp_path / f"{stage}_rank{r}.json").read_text()) for r in (0, 1)]
+        assert all(r["world"] == 2 for r in ranks)
+        assert ranks[0]["iteration"] == ranks[1]["iteration"] > 0
+        assert ranks[0]["weights"] == ranks[1]["weights"]
+    assert (tmp_path / "runs" / "tiny" / "esrgan" / "models" / "net_g_latest.pth").is_file()
