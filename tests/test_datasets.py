@@ -7,12 +7,12 @@ import logging
 import numpy as np
 import pytest
 import torch
-from esrgan_plugins.datasets import HRFolderDataset, HRFolderParams
-from esrgan_plugins.datasets.transforms import crop_pad_augment, item_generator
 
 from esrgan_core.errors import ConfigError, DataError
 from esrgan_core.images import write_image
 from esrgan_core.schema import from_dict
+from esrgan_plugins.datasets import HRFolderDataset, HRFolderParams
+from esrgan_plugins.datasets.transforms import crop_pad_augment, item_generator
 
 
 def _img(h, w, c=3, seed=0):

@@ -5,6 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+
+from esrgan_core.errors import ConfigError
+from esrgan_core.images import write_image
+from esrgan_core.plugins import load_plugins
+from esrgan_core.schema import from_dict
 from esrgan_plugins.datasets import (
     PHOTOS,
     HRFolderDataset,
@@ -13,11 +18,6 @@ from esrgan_plugins.datasets import (
     SkimagePhotosParams,
     make_dataloader,
 )
-
-from esrgan_core.errors import ConfigError
-from esrgan_core.images import write_image
-from esrgan_core.plugins import load_plugins
-from esrgan_core.schema import from_dict
 
 
 @pytest.fixture(scope="module")

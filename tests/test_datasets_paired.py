@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from esrgan_plugins.datasets import PairedFolderDataset, PairedFolderParams
 
 from esrgan_core.errors import ConfigError, DataError
 from esrgan_core.images import write_image
 from esrgan_core.schema import from_dict
+from esrgan_plugins.datasets import PairedFolderDataset, PairedFolderParams
 
 
 def _write_pair(root, name, lq_name, seed, h=6, w=5, scale=4):

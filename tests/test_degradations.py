@@ -172,6 +172,7 @@ def test_presets_equal_the_basicsr_reader_output():
 
 def test_reader_follows_the_model_type_for_usm_and_names_missing_keys():
     esrnet = {**OFFICIAL, "model_type": "RealESRNetModel", "gt_usm": True}
-    assert from_basicsr_options(esrnet)[0] == {"type": "usm", "targets": ["gt", "lq"]}
+    assert from_basicsr_options(esrnet)[0] == {"type": "usm", "targets": ["gt_usm", "lq"]}
+    assert from_basicsr_options({**esrnet, "gt_usm": False})[0]["type"] != "usm"
     with pytest.raises(ConfigError, match="noise_range2"):
         from_basicsr_options({k: v for k, v in OFFICIAL.items() if k != "noise_range2"})

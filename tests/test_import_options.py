@@ -373,11 +373,10 @@ def test_degradation_matches_the_shipped_preset():
     assert from_basicsr_options(load(REALESRGAN_X4PLUS)) == preset.stages
     gan_cfg, _ = convert_options(load(REALESRGAN_X4PLUS))
     assert gan_cfg["degradation"] == "realesrgan_x4plus"  # same stage list -> the preset's name
-    # RealESRNet sharpens the GT itself; H3's reader says so with usm targets [gt, lq], the rest is
-    # the same list. The esrnet trainer (train.gt_usm) takes its target from gt_usm, so the import
-    # uses the preset (usm -> [gt_usm, lq]) and gt_usm: true: the target is sharpened exactly once.
-    esrnet_stages = from_basicsr_options(load(REALESRNET_X4PLUS))
-    assert esrnet_stages[0] == {"type": "usm", "targets": ["gt", "lq"]} and esrnet_stages[1:] == preset.stages[1:]
+    # RealESRNet sharpens the GT itself and degrades it; the reader writes the same usm stage as for
+    # the GAN model (-> gt_usm and lq) and the esrnet trainer's gt_usm: true makes gt_usm the target,
+    # so the target is sharpened exactly once.
+    assert from_basicsr_options(load(REALESRNET_X4PLUS)) == preset.stages
     net_cfg, _ = convert_options(load(REALESRNET_X4PLUS))
     assert net_cfg["degradation"] == "realesrgan_x4plus" and net_cfg["stages"][0]["train"]["gt_usm"] is True
 

@@ -14,11 +14,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+
+from esrgan_core.errors import ModelFileError
 from esrgan_plugins.modelfiles.ncnn import read_ncnn
 from esrgan_plugins.networks.rrdbnet import RRDBNet, RRDBNetParams
 from esrgan_plugins.networks.srvgg import SRVGGNetCompact, SRVGGParams
-
-from esrgan_core.errors import ModelFileError
 
 LEAKY = "9=2 -23310=1,2.000000e-01"
 

@@ -19,6 +19,8 @@ import pytest
 import skimage.data
 import torch
 import torch.nn.functional as F
+from safetensors.torch import load_file
+
 from esrgan_plugins.modelfiles.ncnn import read_ncnn
 from esrgan_plugins.modelfiles.pretrained import (
     BUILTIN_MODELS,
@@ -31,7 +33,6 @@ from esrgan_plugins.modelfiles.pretrained import (
 from esrgan_plugins.modelfiles.readers import read_safetensors
 from esrgan_plugins.networks.rrdbnet import RRDBNet, RRDBNetParams
 from esrgan_plugins.networks.srvgg import SRVGGNetCompact, SRVGGParams
-from safetensors.torch import load_file
 
 NAMES = ["realesrgan-x4plus", "realesrgan-x4plus-anime", "realesr-animevideov3"]
 REFERENCE_PARAMETERS = {"realesrgan-x4plus": 16_697_987, "realesrgan-x4plus-anime": 4_467_779, "realesr-animevideov3": 621_424}

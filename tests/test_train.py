@@ -146,3 +146,37 @@ def test_official_recipes_validate() -> None:
     root = Path(__file__).resolve().parents[1] / "configs"
     for name in ("realesrnet_x4plus", "realesrgan_x4plus", "realesrnet_x2plus", "realesrgan_x2plus", "quickstart"):
         assert main(["validate", str(root / f"{name}.yml")]) == 0, name
+
+
+class _NanLossPlugin:
+    """A third-party loss that turns NaN on its third call."""
+
+    @hookimpl
+    def register_losses(self, register) -> None:
+        class NanAfterTwo(torch.nn.Module):
+            inputs = ("sr",)
+
+            def __init__(self) -> None:
+                super().__init__()
+                self.calls = 0
+
+            def forward(self, **tensors):
+                self.calls += 1
+                value = tensors["sr"].mean() * 0
+                return {"l_nan": value + float("nan") if self.calls >= 3 else value}
+
+        register("nan_after_two", NanAfterTwo)
+
+
+def test_nan_loss_stops_with_a_message_after_saving_the_state_before_it(tmp_path: Path) -> None:
+    from esrgan_plugins.training.loop import TrainingStopped
+
+    data = tiny_config(tmp_path, stages="esrnet", iters=(6, 1))
+    data["stages"][0]["train"]["losses"].append({"type": "nan_after_two"})
+    ctx = context(data, extra_plugins=(("nan", _NanLossPlugin()),))
+    with pytest.raises(TrainingStopped, match=r"loss l_nan is nan at iteration 3"):
+        run_training(ctx.config.params, ctx)
+    state = tmp_path / "tiny" / "esrnet" / "state" / "00000002"
+    assert state.is_dir()
+    weights = torch.load(tmp_path / "tiny" / "esrnet" / "models" / "net_g_2.pth", weights_only=True)
+    assert all(torch.isfinite(t).all() for t in weights["params"].values())

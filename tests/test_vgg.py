@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 import torch
 import torchvision
-from esrgan_plugins.networks.vgg import LAYER_NAMES, WEIGHT_FILES, VGGFeatures, VGGFeaturesParams
 
 from esrgan_core.errors import MissingWeightsError, ModelFileError
+from esrgan_plugins.networks.vgg import LAYER_NAMES, WEIGHT_FILES, VGGFeatures, VGGFeaturesParams
 
 # Reference §2.4: positions in torchvision vgg19().features.
 REFERENCE_INDEX = {

@@ -6,12 +6,11 @@ params are taken relative to ``base_dir``. See docs/datasets.md for the keys.
 
 from __future__ import annotations
 
+from esrgan_core.hookspecs import hookimpl
 from esrgan_plugins.datasets.hr_folder import HRFolderDataset, HRFolderParams
 from esrgan_plugins.datasets.loader import EpochSampler, SeededDataLoader, make_dataloader
 from esrgan_plugins.datasets.paired import PairedFolderDataset, PairedFolderParams
 from esrgan_plugins.datasets.skimage_photos import PHOTOS, SkimagePhotosDataset, SkimagePhotosParams
-
-from esrgan_core.hookspecs import hookimpl
 
 __all__ = [
     "HRFolderDataset", "HRFolderParams", "PairedFolderDataset", "PairedFolderParams", "PHOTOS",

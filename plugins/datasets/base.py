@@ -14,11 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from esrgan_plugins.datasets.transforms import item_generator, randint
 from torch.utils.data import Dataset
 
 from esrgan_core.errors import DataError, ImageError
 from esrgan_core.images import IMAGE_EXTENSIONS, Image, read_image
+from esrgan_plugins.datasets.transforms import item_generator, randint
 
 log = logging.getLogger("esrgan.datasets")
 

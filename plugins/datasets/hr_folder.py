@@ -12,12 +12,12 @@ from typing import Any, Literal
 
 import attrs
 import torch
-from esrgan_plugins.datasets.base import SeededImageDataset, read_meta_info, resolve, rgb01, scan_folder
-from esrgan_plugins.datasets.transforms import crop_pad_augment, to_chw
 
 from esrgan_core.errors import DataError
 from esrgan_core.images import read_image
 from esrgan_core.schema import param
+from esrgan_plugins.datasets.base import SeededImageDataset, read_meta_info, resolve, rgb01, scan_folder
+from esrgan_plugins.datasets.transforms import crop_pad_augment, to_chw
 
 
 @attrs.frozen

@@ -13,12 +13,12 @@ from typing import Any
 
 import attrs
 import torch
-from esrgan_plugins.datasets.base import SeededImageDataset, read_meta_info, resolve, scan_folder
-from esrgan_plugins.datasets.transforms import apply_flips, draw_flips, paired_random_crop, to_chw
 
 from esrgan_core.errors import DataError, ParamError
 from esrgan_core.images import read_rgb01
 from esrgan_core.schema import param
+from esrgan_plugins.datasets.base import SeededImageDataset, read_meta_info, resolve, scan_folder
+from esrgan_plugins.datasets.transforms import apply_flips, draw_flips, paired_random_crop, to_chw
 
 
 @attrs.frozen

@@ -14,11 +14,11 @@ from typing import Any
 import attrs
 import numpy as np
 import torch
-from esrgan_plugins.datasets.base import SeededImageDataset
-from esrgan_plugins.datasets.transforms import crop_pad_augment, to_chw
 
 from esrgan_core.errors import ParamError
 from esrgan_core.schema import param
+from esrgan_plugins.datasets.base import SeededImageDataset
+from esrgan_plugins.datasets.transforms import crop_pad_augment, to_chw
 
 PHOTOS: tuple[str, ...] = (
     "astronaut", "chelsea", "coffee", "rocket", "hubble_deep_field", "retina", "immunohistochemistry", "stereo_motorcycle",

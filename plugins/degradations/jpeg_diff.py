@@ -72,28 +72,41 @@ def diff_round(x: torch.Tensor) -> torch.Tensor:
     return r + (x - r) ** 3
 
 
-def _to_blocks(plane: torch.Tensor) -> torch.Tensor:
-    """(B, H, W) -> (B, H/8, W/8, 8, 8) with [..., row x, column y]."""
+def _tmm(x: torch.Tensor, m: torch.Tensor) -> torch.Tensor:
+    """For (N, 8, 8) ``x``: x[n].T @ m for every n, as one (N*8, 8) @ (8, 8) GEMM (one transpose copy)."""
+    return (x.transpose(1, 2).reshape(-1, 8) @ m).view(-1, 8, 8)
+
+
+def _code_plane(plane: torch.Tensor, table: torch.Tensor, differentiable: bool) -> torch.Tensor:
+    """Forward DCT, quantise with ``table`` (B,8,8), dequantise, inverse DCT of one 0-255 plane (B,H,W).
+
+    Each 8x8 product runs as one GEMM over all blocks of the batch (K = 8, the same sums in the same
+    order as per-block products, so the result equals ``basis.T @ block @ basis`` block by block
+    bitwise on the CPU BLAS measured; elsewhere at float rounding level).
+    """
     b, h, w = plane.shape
-    return plane.view(b, h // 8, 8, w // 8, 8).permute(0, 1, 3, 2, 4)
-
-
-def _from_blocks(blocks: torch.Tensor) -> torch.Tensor:
-    b, bh, bw = blocks.shape[:3]
-    return blocks.permute(0, 1, 3, 2, 4).reshape(b, bh * 8, bw * 8)
-
-
-def _code_plane(plane: torch.Tensor, table: torch.Tensor, rounding) -> torch.Tensor:
-    """Forward DCT, quantise with ``table`` (B,8,8), dequantise, inverse DCT of one 0-255 plane."""
     basis, scale = _dct_basis(plane.device), _dct_scale(plane.device)
-    blocks = _to_blocks(plane) - 128
+    grad = plane.requires_grad and torch.is_grad_enabled()
+    view = plane.view(b, h // 8, 8, w // 8, 8).permute(0, 1, 3, 2, 4)  # [b, I, J, x, y]
+    if grad:
+        blocks = view.reshape(-1, 8, 8) - 128
+    else:
+        blocks = torch.empty((b, h // 8, w // 8, 8, 8), dtype=plane.dtype, device=plane.device)
+        blocks = torch.sub(view, 128, out=blocks).view(-1, 8, 8)
     # coef[u, v] = 0.25 a(u) a(v) sum_xy block[x, y] cos((2x+1)u pi/16) cos((2y+1)v pi/16)
-    coef = 0.25 * scale * (basis.t() @ blocks @ basis)
-    t = table[:, None, None]
-    coef = rounding(coef / t) * t
+    coef = (0.25 * scale) * _tmm(_tmm(blocks, basis), basis)  # (B^T X)^T^T B, i.e. B^T X B
+    t = table.repeat_interleave(blocks.shape[0] // b, dim=0)
+    coef = diff_round(coef / t) * t if differentiable else coef.div_(t).round_().mul_(t)
     # pixel[x, y] = 0.25 sum_uv a(u) a(v) coef[u, v] cos((2x+1)u pi/16) cos((2y+1)v pi/16)
-    pixels = 0.25 * (basis @ (coef * scale) @ basis.t()) + 128
-    return _from_blocks(pixels)
+    coef = coef * scale if grad else coef.mul_(scale)
+    # B C B^T; the first factor as a contiguous copy, the second as a view: this is what makes BLAS
+    # sum in the same order as per-block products (checked bitwise against them)
+    pixels = _tmm(_tmm(coef, basis.t().contiguous()), basis.t())
+    pixels = pixels.view(b, h // 8, w // 8, 8, 8).permute(0, 1, 3, 2, 4)
+    if grad:
+        return (0.25 * pixels + 128).reshape(b, h, w)
+    out = torch.empty((b, h // 8, 8, w // 8, 8), dtype=plane.dtype, device=plane.device)
+    return torch.add(pixels.mul_(0.25), 128, out=out).view(b, h, w)
 
 
 def diff_jpeg(img: torch.Tensor, quality: torch.Tensor, *, differentiable: bool = False) -> torch.Tensor:
@@ -112,16 +125,20 @@ def diff_jpeg(img: torch.Tensor, quality: torch.Tensor, *, differentiable: bool 
     to_ycc = torch.tensor(_RGB_TO_YCC, dtype=torch.float32, device=dev)
     shift = torch.tensor([0.0, 128.0, 128.0], device=dev)
     ycc = torch.einsum("bchw,kc->bkhw", x * 255, to_ycc) + shift.view(1, 3, 1, 1)
-    luma = ycc[:, 0]
     chroma = F.avg_pool2d(ycc[:, 1:], kernel_size=2, stride=2)
     y_tab, c_tab = quant_tables(dev)
     f = factor.view(b, 1, 1)
-    rounding = diff_round if differentiable else torch.round
-    luma = _code_plane(luma, y_tab * f, rounding)
-    cb = _code_plane(chroma[:, 0], c_tab * f, rounding)
-    cr = _code_plane(chroma[:, 1], c_tab * f, rounding)
-    chroma_up = torch.stack([cb, cr], 1).repeat_interleave(2, dim=2).repeat_interleave(2, dim=3)
-    ycc = torch.cat([luma[:, None], chroma_up], 1) - shift.view(1, 3, 1, 1)
+    hp, wp = ycc.shape[-2:]
+    luma = _code_plane(ycc[:, 0], y_tab * f, differentiable)
+    cbcr = _code_plane(chroma.reshape(b * 2, hp // 2, wp // 2), (c_tab * f).repeat_interleave(2, dim=0), differentiable)
+    # chroma upsampled by 2x2 repetition (a broadcast view), minus its offset, next to luma
+    up = cbcr.view(b, 2, hp // 2, 1, wp // 2, 1).expand(b, 2, hp // 2, 2, wp // 2, 2)
+    if x.requires_grad and torch.is_grad_enabled():
+        ycc = torch.cat([luma[:, None], (up - 128).reshape(b, 2, hp, wp)], 1)
+    else:
+        ycc = torch.empty_like(ycc)
+        ycc[:, 0] = luma
+        torch.sub(up, 128, out=ycc[:, 1:].view(b, 2, hp // 2, 2, wp // 2, 2))
     to_rgb = torch.tensor(_YCC_TO_RGB, dtype=torch.float32, device=dev)
-    rgb = torch.einsum("bchw,kc->bkhw", ycc, to_rgb).clamp(0, 255) / 255
-    return rgb[:, :, :h, :w]
+    rgb = torch.einsum("bchw,kc->bkhw", ycc, to_rgb)[:, :, :h, :w]
+    return rgb.clamp(0, 255) / 255

@@ -68,9 +68,12 @@ def _flatten(opt: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _usm_stage(o: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The sharpening stage. RealESRNet with ``gt_usm: true`` replaces its GT by USM(GT) and degrades
+    that; here the sharpened image goes to ``gt_usm`` and the esrnet trainer's ``train.gt_usm: true``
+    makes it the target, so the target is sharpened exactly once (the same stage as the GAN model)."""
     esrnet = o.get("model_type") == "RealESRNetModel" or ("gt_usm" in o and "l1_gt_usm" not in o)
-    if esrnet:
-        return [{"type": "usm", "targets": ["gt", "lq"]}] if o.get("gt_usm", True) else []
+    if esrnet and not o.get("gt_usm", True):
+        return []
     return [{"type": "usm", "targets": ["gt_usm", "lq"]}]
 
 
@@ -92,7 +95,7 @@ def from_basicsr_options(opt: Mapping[str, Any]) -> list[dict[str, Any]]:
 
     Accepts the flat degradation keys, or a whole option file (kernel keys under
     ``datasets.train``). USM targets follow the model: RealESRGANModel sharpens into ``gt_usm``
-    and degrades the sharpened GT; RealESRNetModel with ``gt_usm: true`` replaces the GT itself.
+    and degrades the sharpened GT; RealESRNetModel with ``gt_usm: true`` gets the same stage (its trainer makes gt_usm the target).
     Randomness is per sample; set ``per_batch: true`` on stages to get the reference's batch-wide
     draws. A missing option is a ConfigError naming it.
     """

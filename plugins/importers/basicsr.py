@@ -67,10 +67,6 @@ def degradation(r: OptionReader, data: Mapping[str, Any], scale: int) -> str | l
     from esrgan_plugins.degradations.presets import from_basicsr_options, load_preset, preset_names
 
     stages = from_basicsr_options(data)
-    if stages and stages[0] == {"type": "usm", "targets": ["gt", "lq"]}:
-        # RealESRNet (gt_usm): our esrnet trainer takes its sharpened target from the pipeline's
-        # gt_usm (train.gt_usm: true); a usm stage that overwrote gt would be sharpened twice.
-        stages[0] = {"type": "usm", "targets": ["gt_usm", "lq"]}
     for key in DEGRADATION_KEYS:
         for path in (key, f"datasets.train.{key}"):
             r.get(path)

@@ -6,12 +6,11 @@ See :mod:`esrgan_plugins.losses.base` for what a trainer can rely on (``inputs``
 
 from __future__ import annotations
 
+from esrgan_core.hookspecs import hookimpl
 from esrgan_plugins.losses.base import INPUT_NAMES, Loss
 from esrgan_plugins.losses.gan import GANLoss, GANLossParams
 from esrgan_plugins.losses.perceptual import PerceptualLoss, PerceptualLossParams, gram_matrix
 from esrgan_plugins.losses.pixel import CharbonnierLoss, CharbonnierLossParams, L1Loss, MSELoss, PixelLossParams
-
-from esrgan_core.hookspecs import hookimpl
 
 __all__ = [
     "INPUT_NAMES", "Loss", "GANLoss", "GANLossParams", "PerceptualLoss", "PerceptualLossParams", "gram_matrix",

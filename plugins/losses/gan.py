@@ -24,9 +24,9 @@ from typing import Literal
 import attrs
 import torch
 import torch.nn.functional as F
-from esrgan_plugins.losses.base import Loss
 
 from esrgan_core.schema import param
+from esrgan_plugins.losses.base import Loss
 
 GanType = Literal["vanilla", "lsgan", "wgan", "wgan_softplus", "hinge"]
 

@@ -10,9 +10,9 @@ from typing import Literal
 
 import attrs
 import torch
-from esrgan_plugins.losses.base import Loss, reduce
 
 from esrgan_core.schema import param
+from esrgan_plugins.losses.base import Loss, reduce
 
 
 @attrs.frozen

@@ -142,10 +142,11 @@ def convert(model: BuiltinModel, target: Path) -> None:
     architecture, hyperparameters as JSON, scale, channels, version) plus ``source``,
     ``framework_version``, ``licence`` and ``source_precision``.
     """
+    from safetensors.torch import save_file
+
     from esrgan_plugins.modelfiles.description import ModelDescription
     from esrgan_plugins.modelfiles.ncnn import read_ncnn
     from esrgan_plugins.modelfiles.writers import safetensors_metadata
-    from safetensors.torch import save_file
 
     param, weights = source_files(model)
     state_dict, info = read_ncnn(param, weights)

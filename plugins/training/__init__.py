@@ -10,9 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from esrgan_plugins.training.config import ESRGANStageParams, ESRNetStageParams, RunParams
-
 from esrgan_core.hookspecs import Register, hookimpl
+from esrgan_plugins.training.config import ESRGANStageParams, ESRNetStageParams, RunParams
 
 
 def _esrnet(params: Any, context: Any) -> Any:

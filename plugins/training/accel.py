@@ -13,8 +13,25 @@ import random
 
 import numpy as np
 import torch
-from accelerate import Accelerator
+from accelerate import Accelerator, PartialState
 from accelerate.state import AcceleratorState, GradientState
+from accelerate.utils import parse_flag_from_env
+
+
+def cpu_only() -> bool:
+    """True on a machine without an accelerator (or with ``ACCELERATE_USE_CPU=1``): Accelerate then
+    runs several processes launched by torchrun as a gloo (MULTI_CPU) group."""
+    if parse_flag_from_env("ACCELERATE_USE_CPU"):
+        return True
+    mps = getattr(torch.backends, "mps", None)
+    xpu = getattr(torch, "xpu", None)
+    return not (torch.cuda.is_available() or (mps is not None and mps.is_available())
+                or (xpu is not None and xpu.is_available()))
+
+
+def partial_state() -> PartialState:
+    """Accelerate's process state (rank, world size), created consistently with :func:`make_accelerator`."""
+    return PartialState(cpu=cpu_only())
 
 
 def make_accelerator(mixed_precision: str, gradient_accumulation_steps: int) -> Accelerator:
@@ -23,7 +40,7 @@ def make_accelerator(mixed_precision: str, gradient_accumulation_steps: int) -> 
     AcceleratorState._reset_state(reset_partial_state=False)
     GradientState._reset_state()
     return Accelerator(mixed_precision=mixed_precision, gradient_accumulation_steps=gradient_accumulation_steps,
-                       rng_types=[], step_scheduler_with_optimizer=False)
+                       cpu=cpu_only(), rng_types=[], step_scheduler_with_optimizer=False)
 
 
 def seed_everything(seed: int, deterministic: bool) -> None:

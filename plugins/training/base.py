@@ -13,6 +13,8 @@ from typing import Any, Mapping
 
 import attrs
 import torch
+
+from esrgan_core.context import RunContext
 from esrgan_plugins.modelfiles.description import describe
 from esrgan_plugins.training.accel import make_accelerator, seed_everything
 from esrgan_plugins.training.checkpoints import load_into, read_pretrained, save_models
@@ -20,8 +22,6 @@ from esrgan_plugins.training.data import mix_seed
 from esrgan_plugins.training.ema import EMA
 from esrgan_plugins.training.optim import build_optimizer, build_scheduler
 from esrgan_plugins.training.pairs import PairMaker
-
-from esrgan_core.context import RunContext
 
 log = logging.getLogger("esrgan.train")
 

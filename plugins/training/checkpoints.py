@@ -14,13 +14,13 @@ from typing import Mapping
 
 import attrs
 import torch
+from torch import nn
+
+from esrgan_core.errors import ModelFileError
 from esrgan_plugins.modelfiles.description import ModelDescription
 from esrgan_plugins.modelfiles.loader import read_weights, resolve_ref
 from esrgan_plugins.modelfiles.readers import PTH_SUFFIXES, canonicalize, read_pth
 from esrgan_plugins.modelfiles.writers import save_pth, save_safetensors
-from torch import nn
-
-from esrgan_core.errors import ModelFileError
 
 log = logging.getLogger(__name__)
 

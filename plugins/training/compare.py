@@ -16,11 +16,11 @@ from typing import Any
 import numpy as np
 import torch
 import torch.nn.functional as F
-from esrgan_plugins.training.checkpoints import load_into, read_pretrained
-from esrgan_plugins.training.validation import build_metrics, degrade_once
 
 from esrgan_core.atomic import atomic_write_text
 from esrgan_core.images import from_tensor01, read_rgb01, to_tensor01, write_image
+from esrgan_plugins.training.checkpoints import load_into, read_pretrained
+from esrgan_plugins.training.validation import build_metrics, degrade_once
 
 log = logging.getLogger("esrgan.train")
 

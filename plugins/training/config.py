@@ -27,11 +27,11 @@ from pathlib import Path
 from typing import Literal, Union
 
 import attrs
-from esrgan_plugins.training.optim import OptimParams, SchedulerParams
 
 from esrgan_core.errors import ParamError
 from esrgan_core.registry import ComponentSpec
 from esrgan_core.schema import param
+from esrgan_plugins.training.optim import OptimParams, SchedulerParams
 
 Precision = Literal["no", "fp16", "bf16"]
 

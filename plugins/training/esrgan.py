@@ -13,11 +13,11 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 import torch
+
+from esrgan_core.errors import ConfigError
 from esrgan_plugins.training.base import BaseTrainer
 from esrgan_plugins.training.esrnet import total
 from esrgan_plugins.training.optim import build_optimizer, build_scheduler
-
-from esrgan_core.errors import ConfigError
 
 
 class ESRGANTrainer(BaseTrainer):

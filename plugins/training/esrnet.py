@@ -9,9 +9,9 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 import torch
-from esrgan_plugins.training.base import BaseTrainer
 
 from esrgan_core.errors import ConfigError
+from esrgan_plugins.training.base import BaseTrainer
 
 
 def total(terms: Mapping[str, torch.Tensor]) -> torch.Tensor:

@@ -16,13 +16,13 @@ from pathlib import Path
 from typing import Any, Iterator
 
 import torch
+
+from esrgan_core.errors import EsrganError
 from esrgan_plugins.training.base import NonFiniteLossError
 from esrgan_plugins.training.data import make_train_loader
 from esrgan_plugins.training.header import ProgressFormatter, startup_header
 from esrgan_plugins.training.metrics_log import MetricsLog, plot_curves
 from esrgan_plugins.training.stateio import latest_state, open_store, save_state
-
-from esrgan_core.errors import EsrganError
 
 log = logging.getLogger("esrgan.train")
 
@@ -179,7 +179,7 @@ class StageLoop:
             self.info(progress.line(it, logs, lr=t.lr(), data_time=data_time, compute_time=compute_time))
         if it % self.run.logger.save_checkpoint_freq == 0 and it != t.total_iter:
             self.save_checkpoint()
-        if self.validator is not None and (it % self.run.val.val_freq == 0 or it == t.total_iter):
+        if self.run.datasets.val is not None and (it % self.run.val.val_freq == 0 or it == t.total_iter):  # all ranks
             self.validate()
 
     def finish(self) -> None:

@@ -19,12 +19,12 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 import torch
-from esrgan_plugins.degradations.filtering import usm_sharpen
-from esrgan_plugins.degradations.pipeline import Pipeline
-from esrgan_plugins.degradations.pool import PairPool
 
 from esrgan_core.context import RunContext
 from esrgan_core.errors import ConfigError, DataError
+from esrgan_plugins.degradations.filtering import usm_sharpen
+from esrgan_plugins.degradations.pipeline import Pipeline
+from esrgan_plugins.degradations.pool import PairPool
 
 
 def build_pipeline(degradation: Any, scale: int, ctx: RunContext) -> Pipeline:

@@ -17,15 +17,15 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from accelerate import PartialState
-from esrgan_plugins.training.base import StageContext
-from esrgan_plugins.training.checkpoints import read_pretrained
-from esrgan_plugins.training.loop import StageLoop, stage_done_file
-from esrgan_plugins.training.validation import Validator
 
 from esrgan_core.atomic import atomic_write_text
 from esrgan_core.context import RunContext
 from esrgan_core.schema import to_plain
+from esrgan_plugins.training.accel import partial_state
+from esrgan_plugins.training.base import StageContext
+from esrgan_plugins.training.checkpoints import read_pretrained
+from esrgan_plugins.training.loop import StageLoop, stage_done_file
+from esrgan_plugins.training.validation import Validator
 
 log = logging.getLogger("esrgan.train")
 
@@ -36,7 +36,7 @@ def resolved_config(run: Any) -> str:
 
 def prepare_run_dir(run: Any, fresh: bool) -> Path:
     """``experiments_root/name`` (created); with ``fresh`` an existing one is renamed first."""
-    state = PartialState()
+    state = partial_state()
     root = Path(run.experiments_root) / run.name
     if state.is_main_process:
         if fresh and root.exists():
@@ -55,7 +55,7 @@ def prepare_run_dir(run: Any, fresh: bool) -> Path:
 
 
 def _file_handler(stage_dir: Path) -> logging.Handler | None:
-    if not PartialState().is_main_process:
+    if not partial_state().is_main_process:
         return None
     (stage_dir / "logs").mkdir(parents=True, exist_ok=True)
     handler = logging.FileHandler(stage_dir / "logs" / "train.log", encoding="utf-8")
@@ -115,7 +115,7 @@ def run_training(run: Any, ctx: RunContext) -> int:
                      trainer.outcome.removeprefix("stopped: "), trainer.iteration, spec.params.name)
             return 130 if "signal" in trainer.outcome else 0
         previous = latest_ema(stage_dir)
-    if run.compare is not None and PartialState().is_main_process:
+    if run.compare is not None and partial_state().is_main_process:
         from esrgan_plugins.training.compare import compare_stages
 
         compare_stages(run, ctx, root)

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from accelerate.utils import broadcast_object_list
+
 from esrgan_plugins.training.state_store import StateStore
 
 
