@@ -12,24 +12,13 @@ from __future__ import annotations
 from typing import Any
 
 from esrgan_core.hookspecs import hookimpl
+from esrgan_core.lazy import lazy
 
 
 def _task(params: Any, ctx: Any) -> int:
     from esrgan_plugins.benchmark.runner import run_benchmark
 
     return run_benchmark(params, ctx)
-
-
-def _configure(parser: Any) -> None:
-    from esrgan_plugins.benchmark.command import configure
-
-    configure(parser)
-
-
-def _handler(args: Any) -> int:
-    from esrgan_plugins.benchmark.command import handler
-
-    return handler(args)
 
 
 @hookimpl
@@ -42,5 +31,5 @@ def register_tasks(register: Any) -> None:
 
 @hookimpl
 def register_commands(register: Any) -> None:
-    register("benchmark", _configure, _handler,
+    register("benchmark", lazy("esrgan_plugins.benchmark.command:configure"), lazy("esrgan_plugins.benchmark.command:handler"),
              help="benchmark models: -m MODEL [-m ...] [--dataset skimage_x4plus | --hr DIR --lr DIR] -o OUT")

@@ -63,19 +63,23 @@ def ssim_window() -> np.ndarray:
     return np.outer(k, k.transpose())
 
 
+def ssim_map(a, b, blur):  # noqa: ANN001 - numpy arrays or torch tensors alike
+    """The SSIM map of ``a`` and ``b`` (same type: numpy or torch) given a local-mean ``blur``."""
+    mu1, mu2 = blur(a), blur(b)
+    mu1_sq, mu2_sq, mu12 = mu1**2, mu2**2, mu1 * mu2
+    s1 = blur(a * a) - mu1_sq
+    s2 = blur(b * b) - mu2_sq
+    s12 = blur(a * b) - mu12
+    return ((2 * mu12 + C1) * (2 * s12 + C2)) / ((mu1_sq + mu2_sq + C1) * (s1 + s2 + C2))
+
+
 def _ssim_plane(a: np.ndarray, b: np.ndarray) -> float:
     window = ssim_window()
 
     def blur(x: np.ndarray) -> np.ndarray:
         return cv2.filter2D(x, -1, window)[5:-5, 5:-5]
 
-    mu1, mu2 = blur(a), blur(b)
-    mu1_sq, mu2_sq, mu12 = mu1**2, mu2**2, mu1 * mu2
-    s1 = blur(a * a) - mu1_sq
-    s2 = blur(b * b) - mu2_sq
-    s12 = blur(a * b) - mu12
-    ssim_map = ((2 * mu12 + C1) * (2 * s12 + C2)) / ((mu1_sq + mu2_sq + C1) * (s1 + s2 + C2))
-    return float(ssim_map.mean())
+    return float(ssim_map(a, b, blur).mean())
 
 
 def calculate_ssim(sr: np.ndarray, hr: np.ndarray, crop_border: int = 0, test_y_channel: bool = False) -> float:

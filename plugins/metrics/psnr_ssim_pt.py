@@ -11,7 +11,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from esrgan_plugins.metrics.psnr_ssim import C1, C2, ssim_window
+from esrgan_plugins.metrics.psnr_ssim import ssim_map, ssim_window
 
 
 def _prepare(img: torch.Tensor, crop_border: int, test_y_channel: bool, quantize: bool) -> torch.Tensor:
@@ -52,10 +52,4 @@ def ssim_pt(
     def blur(x: torch.Tensor) -> torch.Tensor:
         return F.conv2d(x, window, groups=c)  # valid 11x11 window
 
-    mu1, mu2 = blur(a), blur(b)
-    mu1_sq, mu2_sq, mu12 = mu1**2, mu2**2, mu1 * mu2
-    s1 = blur(a * a) - mu1_sq
-    s2 = blur(b * b) - mu2_sq
-    s12 = blur(a * b) - mu12
-    ssim_map = ((2 * mu12 + C1) * (2 * s12 + C2)) / ((mu1_sq + mu2_sq + C1) * (s1 + s2 + C2))
-    return ssim_map.mean(dim=(1, 2, 3))
+    return ssim_map(a, b, blur).mean(dim=(1, 2, 3))

@@ -77,6 +77,8 @@ class LoggerParams:
     print_freq: int = param(100, ge=1, help="progress line every this many iterations")
     save_checkpoint_freq: int = param(5000, ge=1, help="save models and a training state every this many iterations")
     keep_states: int = param(3, ge=1, help="newest training states kept")
+    use_tb_logger: bool = param(True, help="log to TensorBoard (logs/tensorboard) when tensorboard is installed")
+    wandb: bool = param(False, help="log to Weights & Biases when wandb is installed (run resumed by id)")
 
 
 @attrs.frozen(kw_only=True)

@@ -23,6 +23,7 @@ from esrgan_plugins.training.data import make_train_loader
 from esrgan_plugins.training.header import ProgressFormatter, startup_header
 from esrgan_plugins.training.metrics_log import MetricsLog, plot_curves
 from esrgan_plugins.training.stateio import latest_state, open_store, save_state
+from esrgan_plugins.training.trackers import Trackers
 
 log = logging.getLogger("esrgan.train")
 
@@ -73,6 +74,8 @@ class StageLoop:
         self.run, self.dir = run, trainer.context.stage_dir
         self.store = open_store(self.dir, run.logger.keep_states, self.acc)
         self.mlog = MetricsLog(self.dir / "logs") if self.acc.is_main_process else None
+        self.trackers = Trackers.open(run.logger, self.dir / "logs", f"{run.name}-{trainer.params.name}",
+                                      enabled=self.acc.is_main_process)
 
     def info(self, msg: str) -> None:
         if self.acc.is_main_process:
@@ -105,6 +108,7 @@ class StageLoop:
                 if old is None or (value > old["value"] if better else value < old["value"]):
                     best[name] = {"value": value, "iter": self.t.iteration}
             self.mlog.log(self.t.iteration, "val", metrics)
+            self.trackers.log({f"val/{k}": v for k, v in metrics.items()}, self.t.iteration)
             text = ", ".join(f"{k} {v:.4f} (best {best[k]['value']:.4f} @ {best[k]['iter']})" for k, v in metrics.items())
             self.info(f"validation at iteration {self.t.iteration}: {text}")
             plot_curves(self.mlog.path, self.dir / "logs" / "curves.png")
@@ -174,6 +178,7 @@ class StageLoop:
         record = {**logs, "lr": t.lr(), "data_time": data_time, "compute_time": compute_time}
         if self.mlog is not None:
             self.mlog.log(it, "train", record)
+        self.trackers.log({f"train/{k}": v for k, v in record.items()}, it)
         self.hook.on_iteration_end(trainer=t, iteration=it, logs=record)
         if it % self.run.logger.print_freq == 0 or it == t.total_iter:
             self.info(progress.line(it, logs, lr=t.lr(), data_time=data_time, compute_time=compute_time))
@@ -188,10 +193,12 @@ class StageLoop:
         if self.mlog is not None:
             plot_curves(self.mlog.path, self.dir / "logs" / "curves.png")
             self.mlog.close()
+        self.trackers.finish()
 
     def close(self) -> None:
         if self.mlog is not None:
             self.mlog.close()
+        self.trackers.finish()
 
 
 def stage_done_file(stage_dir: Path) -> Path:

@@ -10,24 +10,13 @@ from __future__ import annotations
 from typing import Any
 
 from esrgan_core.hookspecs import hookimpl
+from esrgan_core.lazy import lazy
 
 
 def _task(params: Any, ctx: Any) -> int:
     from esrgan_plugins.upscale.batch import run_upscale
 
     return run_upscale(params)
-
-
-def _configure(parser: Any) -> None:
-    from esrgan_plugins.upscale.command import configure
-
-    configure(parser)
-
-
-def _handler(args: Any) -> int:
-    from esrgan_plugins.upscale.command import handler
-
-    return handler(args)
 
 
 @hookimpl
@@ -39,4 +28,4 @@ def register_tasks(register: Any) -> None:
 
 @hookimpl
 def register_commands(register: Any) -> None:
-    register("upscale", _configure, _handler, help="upscale images: -i INPUT -o OUTPUT -m MODEL [options]")
+    register("upscale", lazy("esrgan_plugins.upscale.command:configure"), lazy("esrgan_plugins.upscale.command:handler"), help="upscale images: -i INPUT -o OUTPUT -m MODEL [options]")

@@ -1,0 +1,131 @@
+"""Training iteration time: ESRNet and ESRGAN steps through the real trainers, on CPU (or CUDA).
+
+    python benchmarks/training.py --output out.json [--batch 4] [--gt-size 128] [--iters 8]
+        [--num-feat 64] [--num-block 6] [--threads 2]
+
+Each trainer runs ``train_step`` on batches of HR crops of the scikit-image photos through the
+x4plus degradation preset (USM, two degradation rounds, final sinc/JPEG, paired crop, pair pool).
+In the same run the simplest baseline is timed: a plain generator step (forward, L1, backward,
+Adam) on ready-made LR/HR tensors of the same shapes, so ``overhead_vs_plain_step`` says what the
+on-the-fly degradation, pool, EMA and bookkeeping cost on top of the network itself.
+Writes JSON with machine info; report ratios from one run, not lone absolute times.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import torch
+
+from esrgan_core.config import build_config
+from esrgan_core.context import RunContext
+from esrgan_core.plugins import load_plugins
+
+
+def _config(root: Path, a: argparse.Namespace, trainer: str) -> dict[str, Any]:
+    net_g = {"type": "rrdbnet", "num_feat": a.num_feat, "num_block": a.num_block}
+    losses = [{"type": "l1", "target": "gt_usm"}] + ([{"type": "gan", "weight": 0.1}] if trainer == "esrgan" else [])
+    stage: dict[str, Any] = {"type": trainer, "name": trainer, "network_g": net_g,
+                             "train": {"total_iter": 10**6, "losses": losses}}
+    if trainer == "esrgan":
+        stage["network_d"] = {"type": "unet_discriminator_sn", "num_feat": a.num_feat}
+        stage["train"]["gan_gt_usm"] = False
+    else:
+        stage["train"]["gt_usm"] = True
+    return {"name": "bench", "scale": 4, "seed": 0, "experiments_root": str(root),
+            "datasets": {"train": {"dataset": {"type": "skimage_photos", "patch_size": a.gt_size + 32},
+                                   "batch_size_per_gpu": a.batch}},
+            "degradation": "realesrgan_x4plus", "gt_size": a.gt_size, "queue_size": 4 * a.batch,
+            "stages": [stage]}
+
+
+def _timed(step: Callable[[], Any], warmup: int, iters: int, sync: Callable[[], None]) -> list[float]:
+    for _ in range(warmup):
+        step()
+    times = []
+    for _ in range(iters):
+        sync()
+        t0 = time.perf_counter()
+        step()
+        sync()
+        times.append(time.perf_counter() - t0)
+    return times
+
+
+def bench_trainer(trainer_type: str, a: argparse.Namespace, root: Path) -> dict[str, Any]:
+    from esrgan_plugins.training.base import StageContext
+    from esrgan_plugins.training.data import make_train_loader
+
+    cfg, host = build_config(_config(root, a, trainer_type), host_factory=lambda m: load_plugins(m))
+    ctx = RunContext(host, cfg)
+    run = cfg.params
+    sctx = StageContext(run, ctx, 0, root / trainer_type, Path.cwd(), None, "bench")
+    trainer = run.stages[0].build(ctx.registries, sctx)
+    dataset = ctx.build(run.datasets.train.dataset, base_dir=Path.cwd())
+    batches = iter(make_train_loader(dataset, a.batch, 0, seed=0, rank=0, world=1, start=0))
+    sync = torch.cuda.synchronize if trainer.device.type == "cuda" else (lambda: None)
+    times = _timed(lambda: trainer.train_step(next(batches)), 2, a.iters, sync)
+    return {"trainer": trainer_type, "median_s": statistics.median(times), "min_s": min(times), "device": str(trainer.device)}
+
+
+def bench_plain_step(a: argparse.Namespace) -> dict[str, Any]:
+    """Baseline: generator forward + L1 + backward + Adam on fixed tensors of the same shapes."""
+    from esrgan_plugins.networks.rrdbnet import RRDBNet, RRDBNetParams
+
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    net = RRDBNet(RRDBNetParams(num_feat=a.num_feat, num_block=a.num_block)).to(device)
+    opt = torch.optim.Adam(net.parameters(), lr=1e-4, betas=(0.9, 0.99))
+    g = torch.Generator().manual_seed(0)
+    lq = torch.rand(a.batch, 3, a.gt_size // 4, a.gt_size // 4, generator=g).to(device)
+    gt = torch.rand(a.batch, 3, a.gt_size, a.gt_size, generator=g).to(device)
+
+    def step() -> None:
+        opt.zero_grad(set_to_none=True)
+        torch.nn.functional.l1_loss(net(lq), gt).backward()
+        opt.step()
+
+    sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
+    times = _timed(step, 2, a.iters, sync)
+    return {"trainer": "plain_generator_step", "median_s": statistics.median(times), "min_s": min(times), "device": str(device)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--output", default="results/bench/training.json")
+    p.add_argument("--batch", type=int, default=4)
+    p.add_argument("--gt-size", type=int, default=128)
+    p.add_argument("--iters", type=int, default=8)
+    p.add_argument("--num-feat", type=int, default=64)
+    p.add_argument("--num-block", type=int, default=6)
+    p.add_argument("--threads", type=int, default=2)
+    a = p.parse_args(argv)
+    torch.set_num_threads(a.threads)
+    with tempfile.TemporaryDirectory() as tmp:
+        plain = bench_plain_step(a)
+        results = [plain] + [bench_trainer(t, a, Path(tmp)) for t in ("esrnet", "esrgan")]
+    for r in results[1:]:
+        r["overhead_vs_plain_step"] = r["median_s"] / plain["median_s"]
+    report = {
+        "benchmark": "training", "batch": a.batch, "gt_size": a.gt_size, "lr_size": a.gt_size // 4,
+        "network_g": {"type": "rrdbnet", "num_feat": a.num_feat, "num_block": a.num_block},
+        "degradation": "realesrgan_x4plus", "iters": a.iters, "threads": a.threads,
+        "torch": torch.__version__, "python": platform.python_version(), "cpu_count": os.cpu_count(),
+        "machine": platform.machine(), "results": results,
+    }
+    out = Path(a.output)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=2) + "\n")
+    print(json.dumps(report, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
