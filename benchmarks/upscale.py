@@ -120,6 +120,7 @@ def _cases(args: argparse.Namespace, device: str) -> list[dict[str, Any]]:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("output", nargs="?", help="JSON results file")
+    p.add_argument("--output", dest="output_opt", help="JSON results file (same as the positional form)")
     p.add_argument("--device", default="auto", help="cpu, cuda or auto (both when CUDA is present)")
     p.add_argument("--x4plus-size", type=int, default=256)
     p.add_argument("--anime-sizes", type=int, nargs="+", default=[256, 1024])
@@ -133,6 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.worker:
         print(json.dumps(run_case(json.loads(args.worker))))
         return 0
+    args.output = args.output_opt or args.output
     if not args.output:
         p.error("the JSON output path is required")
     import torch

@@ -142,3 +142,20 @@ def test_tensorboard_tracker_logs_the_same_values_and_resumes_into_the_same_run(
     expected = {r["iter"]: r["l_g_pix"] for r in _records(stage, "train")}
     assert sorted(logged) == [1, 2, 3, 4, 5] == sorted(expected)
     assert all(logged[i] == pytest.approx(expected[i], rel=1e-6) for i in expected)
+
+
+def test_bf16_mixed_precision_and_gradient_accumulation_run_on_cpu(tmp_path: Path) -> None:
+    """bf16 autocast (the CPU-capable mixed precision) and 2 micro-batches per update, through Accelerate."""
+    data = tiny_config(tmp_path, stages="esrnet+esrgan", iters=(3, 2))
+    for stage in data["stages"]:
+        stage["train"].update({"mixed_precision": "bf16", "gradient_accumulation_steps": 2})
+    ctx = context(data)
+    assert run_training(ctx.config.params, ctx) == 0
+    for stage, n in (("esrnet", 3), ("esrgan", 2)):
+        train = _records(tmp_path / "tiny" / stage, "train")
+        assert [r["iter"] for r in train] == list(range(1, n + 1)), "one record per optimizer update"
+        assert all(np.isfinite(v) for r in train for k, v in r.items() if k.startswith("l_"))
+    import torch
+
+    ckpt = torch.load(tmp_path / "tiny" / "esrgan" / "models" / "net_g_latest.pth", weights_only=True)
+    assert all(t.dtype == torch.float32 for t in ckpt["params"].values()), "weights stay fp32 under autocast"
