@@ -13,6 +13,13 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 
+def _default_mode() -> int:
+    """The permissions a plain ``open(..., "w")`` would give (0o666 minus the umask)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
 @contextlib.contextmanager
 def atomic_path(final: Path) -> Iterator[Path]:
     """Yield a temporary path next to ``final``; on success it is renamed onto ``final``.
@@ -29,6 +36,7 @@ def atomic_path(final: Path) -> Iterator[Path]:
         yield tmp_path
         with open(tmp_path, "rb+") as fh:
             os.fsync(fh.fileno())
+        os.chmod(tmp_path, _default_mode())  # mkstemp makes 0600 files; outputs are ordinary files
         os.replace(tmp_path, final)
     finally:
         if tmp_path.exists():

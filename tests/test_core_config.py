@@ -102,3 +102,24 @@ def test_yaml_is_loaded_safely(host):
     """Python tags are refused (safe_load), never executed."""
     err = _error(host, "task: toy\nname: !!python/object/apply:os.system ['echo hi']\n")
     assert "YAML" in str(err) or "could not determine a constructor" in str(err)
+
+
+def test_atomic_writes_leave_an_ordinary_file_and_nothing_on_failure(tmp_path: Path):
+    import os
+
+    from esrgan_core.atomic import atomic_write_text, atomic_write_with
+
+    target = tmp_path / "out.txt"
+    atomic_write_text(target, "one")
+    mask = os.umask(0)
+    os.umask(mask)
+    assert target.stat().st_mode & 0o777 == 0o666 & ~mask
+
+    def broken(tmp: Path) -> None:
+        tmp.write_text("half")
+        raise RuntimeError("killed mid-write")
+
+    with pytest.raises(RuntimeError):
+        atomic_write_with(target, broken)
+    assert target.read_text() == "one", "the earlier result is intact"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.txt"], "no temporary file left behind"

@@ -335,3 +335,13 @@ def test_convert_reads_ncnn_param_input(tmp_path: Path, registries) -> None:
     x = sample_input("srvgg_prelu")
     with torch.no_grad():
         assert torch.equal(converted.network(x), direct.network(x))
+
+
+@pytest.mark.parametrize("payload", [b"garbage", b"this is not a pickle at all"])
+def test_garbage_pth_is_reported_as_unreadable_not_as_refused_code(tmp_path: Path, payload: bytes) -> None:
+    bad = tmp_path / "garbage.pth"
+    bad.write_bytes(payload)
+    with pytest.raises(ModelFileError) as info:
+        load_model(bad)
+    assert str(bad) in str(info.value) and "cannot read as a torch weight file" in str(info.value)
+    assert "refused" not in str(info.value)

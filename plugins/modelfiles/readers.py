@@ -27,7 +27,11 @@ def read_pth(path: Path) -> Any:
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
-        raise ModelFileError(f"refused: the file holds Python objects other than tensors ({_global_name(str(exc))}); "
+        forbidden = _global_name(str(exc))
+        if forbidden is None:
+            raise ModelFileError("cannot read as a torch weight file (truncated, corrupt or another format)",
+                                 file=path) from None
+        raise ModelFileError(f"refused: the file holds Python objects other than tensors ({forbidden}); "
                              "only plain weight files are loaded", file=path) from None
     except EOFError:
         raise ModelFileError("file is empty or truncated", file=path) from None
@@ -41,12 +45,13 @@ def read_pth(path: Path) -> Any:
                              file=path) from None
 
 
-def _global_name(message: str) -> str:
-    """The line of torch's refusal that names the forbidden global (not its advice to disable safety)."""
+def _global_name(message: str) -> str | None:
+    """The line of torch's refusal that names the forbidden global (not its advice to disable safety);
+    None when the refusal is not about a global (the bytes are no pickle of ours at all)."""
     for line in message.splitlines():
         if "global" in line.lower() and "weights_only" not in line:
             return line.strip().rstrip(".")[:200]
-    return "unpickling refused"
+    return None
 
 
 def read_safetensors(path: Path) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
