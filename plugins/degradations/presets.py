@@ -110,13 +110,13 @@ def from_basicsr_options(opt: Mapping[str, Any]) -> list[dict[str, Any]]:
         {"type": "resize", "name": "resize1", "prob": list(o["resize_prob"]), "range": list(o["resize_range"]),
          "to": "relative"},
         _noise("noise1", o, ""),
-        {"type": "jpeg", "quality": list(o["jpeg_range"])},
+        {"type": "jpeg", "name": "jpeg1", "quality": list(o["jpeg_range"])},
         _blur("blur2", o, "2", o["second_blur_prob"]),
         {"type": "resize", "name": "resize2", "prob": list(o["resize_prob2"]), "range": list(o["resize_range2"]),
          "to": "lr"},
         _noise("noise2", o, "2"),
         {"type": "random_order", "name": "final_order", "groups": [
             [final_resize, {"type": "sinc", "name": "final_sinc", "prob": o["final_sinc_prob"]}],
-            [{"type": "jpeg", "quality": list(o["jpeg_range2"])}],
+            [{"type": "jpeg", "name": "jpeg_final", "quality": list(o["jpeg_range2"])}],
         ]},
     ]
