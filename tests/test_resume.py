@@ -122,3 +122,27 @@ def test_resume_after_sigkill_is_bitwise_identical(tmp_path):
             assert diff == 0, f"{name}[{key}] differs by {diff} after a kill at iteration {killed_at}"
     # the resumed metrics log drops what the killed run logged after its last state, so it matches
     assert losses(stage / "logs" / "metrics.jsonl") == losses(ref / "logs" / "metrics.jsonl")
+
+
+@pytest.mark.slow
+def test_ctrl_c_saves_a_state_exits_130_and_the_rerun_finishes(tmp_path):
+    """SIGINT (Ctrl-C) mid-run: a complete state of the iteration reached is saved before exiting."""
+    cfg = tmp_path / "tiny.yml"
+    cfg.write_text(CONFIG)
+    stage = tmp_path / "int" / "tiny" / "esrgan"
+    longer = [*command(cfg, "int"), "--set", "stages[0].train.total_iter=60"]  # room to interrupt mid-run
+    proc = subprocess.Popen(longer, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + TIMEOUT
+    while proc.poll() is None and time.monotonic() < deadline and last_iter(stage / "logs" / "metrics.jsonl") < 3:
+        time.sleep(0.02)
+    os.kill(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=TIMEOUT)
+    assert proc.returncode == 130, err[-2000:]
+    reached = last_iter(stage / "logs" / "metrics.jsonl")
+    assert reached < 60, "interrupted before the end"
+    latest = StateStore(stage, keep=None, clean=False).latest()
+    assert latest is not None and int(latest.name) == reached, "the state of the iteration reached was saved"
+
+    resumed = subprocess.run(longer, cwd=tmp_path, capture_output=True, text=True, timeout=TIMEOUT)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert "resumed stage 'esrgan' from" in resumed.stderr and (stage / "DONE").is_file()

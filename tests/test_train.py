@@ -11,7 +11,7 @@ from esrgan_core.errors import ConfigError
 from esrgan_core.hookspecs import hookimpl
 from esrgan_plugins.training.data import make_train_loader
 from esrgan_plugins.training.run import run_training
-from tests.test_train_support import context, first_batch, make_trainer, tiny_config
+from tests.train_support import context, first_batch, make_trainer, tiny_config
 
 
 def _params(module: torch.nn.Module) -> dict[str, torch.Tensor]:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.test_train_support import tiny_config
+from tests.train_support import tiny_config
 
 PROBE = textwrap.dedent('''
     """Observer plugin: each rank writes its final weights' values to rank<N>.json."""

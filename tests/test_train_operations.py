@@ -13,7 +13,7 @@ import skimage.data
 from esrgan_core.hookspecs import hookimpl
 from esrgan_core.images import read_image
 from esrgan_plugins.training.run import run_training
-from tests.test_train_support import context, tiny_config
+from tests.train_support import context, tiny_config
 
 
 def _records(stage_dir: Path, kind: str) -> list[dict]:

@@ -19,7 +19,7 @@ from esrgan_plugins.modelfiles.loader import load_model
 from esrgan_plugins.networks.srvgg import SRVGGNetCompact, SRVGGParams
 from esrgan_plugins.upscale.engine import Upscaler
 from esrgan_plugins.upscale.models import interpolate_state_dicts
-from tests.test_upscale_nets import seeded
+from tests.upscale_nets import seeded
 
 
 def _tiny_model(path: Path, seed: int = 0, feat: int = 8) -> Path:

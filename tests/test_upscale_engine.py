@@ -13,7 +13,7 @@ from esrgan_core.errors import ConfigError, ModelFileError
 from esrgan_core.images import Image
 from esrgan_plugins.upscale.engine import Upscaler, resolve_precision, to_luma
 from esrgan_plugins.upscale.models import general_pair, interpolate_state_dicts
-from tests.test_upscale_nets import NearestNet, ReducedPrecisionFailure, ShuffleNet, seeded
+from tests.upscale_nets import NearestNet, ReducedPrecisionFailure, ShuffleNet, seeded
 
 
 def _rgb(h: int = 24, w: int = 32) -> np.ndarray:

@@ -8,7 +8,7 @@ import skimage.data
 import torch
 
 from esrgan_plugins.upscale.tiler import Tiler, axis_starts, axis_weights
-from tests.test_upscale_nets import MemoryLimitedNet, MultipleOf4Net, NearestNet, ShuffleNet, seeded
+from tests.upscale_nets import MemoryLimitedNet, MultipleOf4Net, NearestNet, ShuffleNet, seeded
 
 
 def _photo(h: int, w: int) -> torch.Tensor:
