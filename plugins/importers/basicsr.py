@@ -2,8 +2,8 @@
 
 :func:`is_basicsr_options` recognises the form; :func:`convert_options` returns the equivalent
 config as plain data plus ``{key: reason}`` for every option that could not be carried.
-Relative paths are kept as written: BasicSR resolves them against the working directory, esrgan
-against the config file's folder (see docs/operations.md).
+Relative paths are kept as written: BasicSR and esrgan both resolve them against the working
+directory (see docs/config.md).
 """
 
 from __future__ import annotations

@@ -52,7 +52,7 @@ def _label(panel: np.ndarray, text: str) -> np.ndarray:
 
 def compare_stages(run: Any, ctx: Any, root: Path) -> dict[str, dict[str, dict[str, float]]]:
     """Write the comparison PNGs and ``results.json``; returns ``{image: {method: {metric: value}}}``."""
-    base_dir = ctx.config.file.parent if ctx.config.file else Path.cwd()
+    base_dir = Path.cwd()  # relative paths in configs follow the working directory, as in BasicSR
     metrics = build_metrics((), ctx)
     nets = {}
     for spec in run.stages:

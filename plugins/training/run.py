@@ -71,7 +71,7 @@ def run_stage(run: Any, ctx: RunContext, index: int, stage_dir: Path, previous_e
     if stage_done_file(stage_dir).is_file():
         log.info("stage %r is complete (%s); skipping it", spec.params.name, stage_done_file(stage_dir))
         return None
-    base_dir = ctx.config.file.parent if ctx.config.file else Path.cwd()
+    base_dir = Path.cwd()  # relative paths in configs follow the working directory, as in BasicSR
     sctx = StageContext(run, ctx, index, stage_dir, base_dir, previous_ema, config_hash)
     trainer = spec.build(ctx.registries, sctx)
     train_set = ctx.build(run.datasets.train.dataset, base_dir=base_dir)
