@@ -159,3 +159,16 @@ def test_bf16_mixed_precision_and_gradient_accumulation_run_on_cpu(tmp_path: Pat
 
     ckpt = torch.load(tmp_path / "tiny" / "esrgan" / "models" / "net_g_latest.pth", weights_only=True)
     assert all(t.dtype == torch.float32 for t in ckpt["params"].values()), "weights stay fp32 under autocast"
+
+
+def test_esrgan_keeps_the_plain_gt_and_usm_flags_point_to_loss_targets(tmp_path: Path) -> None:
+    from esrgan_core.errors import ConfigError
+
+    ctx = context(tiny_config(tmp_path, stages="esrgan"))
+    train = ctx.config.params.stages[0].params.train
+    assert (train.gt_usm, train.gan_gt_usm) == (False, False), "RealESRGANModel never replaces its GT"
+    data = tiny_config(tmp_path, stages="esrgan")
+    data["stages"][0]["train"]["l1_gt_usm"] = True
+    with pytest.raises(ConfigError) as info:
+        context(data)
+    assert info.value.path == "stages[0].train.l1_gt_usm" and "target: gt_usm" in str(info.value)

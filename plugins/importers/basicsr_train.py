@@ -104,7 +104,7 @@ def train_section(r: OptionReader, *, stage: str, real: bool) -> dict[str, Any]:
     else:
         flags = {k: bool(r.get(k, d)) if real else False
                  for k, d in (("l1_gt_usm", True), ("percep_gt_usm", True), ("gan_gt_usm", False))}
-        t.update({"gt_usm": False, **flags})
+        t.update({"gt_usm": False, "gan_gt_usm": flags["gan_gt_usm"]})  # l1/percep flags -> loss targets
         targets = {"l1_target": "gt_usm" if flags["l1_gt_usm"] else "gt",
                    "percep_target": "gt_usm" if flags["percep_gt_usm"] else "gt"}
         r.drop("gt_usm", "only RealESRNetModel reads it")

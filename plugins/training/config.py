@@ -128,11 +128,20 @@ class ESRGANTrainParams(ESRNetTrainParams):
 
     optim_g: OptimParams = param(factory=OptimParams, help="generator optimizer")
     optim_d: OptimParams = param(factory=OptimParams, help="discriminator optimizer")
+    gt_usm: bool = param(False, help="replace the GT by its sharpened copy (RealESRGANModel never does; "
+                                     "use `target: gt_usm` on losses and gan_gt_usm instead)")
     net_d_iters: int = param(1, ge=1, help="update G only every this many iterations")
     net_d_init_iters: int = param(0, ge=0, help="update only D for the first this many iterations")
-    l1_gt_usm: bool = param(True, help="pixel losses compare with the sharpened GT")
-    percep_gt_usm: bool = param(True, help="perceptual (feature) losses compare with the sharpened GT")
+    l1_gt_usm: bool | None = param(None, help="not used: write `target: gt_usm` on each pixel loss instead")
+    percep_gt_usm: bool | None = param(None, help="not used: write `target: gt_usm` on the perceptual loss instead")
     gan_gt_usm: bool = param(False, help="the discriminator's real input is the sharpened GT")
+
+    def validate(self) -> None:
+        super().validate()
+        for key, kind in (("l1_gt_usm", "pixel"), ("percep_gt_usm", "perceptual")):
+            if getattr(self, key) is not None:
+                raise ParamError(key, f"each loss chooses its target here: write `target: gt_usm` (or gt) on the "
+                                      f"{kind} loss in train.losses instead of {key}")
 
 
 @attrs.frozen(kw_only=True)
