@@ -35,8 +35,23 @@ def quickstart_path() -> Path:
     return Path(str(resources.files("esrgan_configs").joinpath(QUICKSTART)))
 
 
-def _run_parser(prog: str) -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog=prog, description="Run an esrgan config (its task: train, upscale, benchmark, preview, ...).")
+def _commands_epilog() -> str:
+    """The sub-commands, core and plugin-provided, for ``esrgan-run --help``."""
+    rows = [("plugins", "list loaded plugins, their hooks and names (--json, --markdown)"),
+            ("validate", "check a config without running it"),
+            ("schema", "print the JSON Schema of every config (-o FILE)")]
+    try:
+        rows += [(c.name, c.help) for c in load_plugins().commands.values()]
+    except EsrganError as exc:
+        rows.append(("(plugins)", f"could not be loaded: {exc}"))
+    width = max(len(n) for n, _ in rows)
+    return "commands:\n" + "\n".join(f"  {n.ljust(width)}  {h}" for n, h in sorted(rows))
+
+
+def _run_parser(prog: str, with_commands: bool = False) -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog=prog, description="Run an esrgan config (its task: train, upscale, benchmark, preview, ...).",
+                                epilog=_commands_epilog() if with_commands else None,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("config", nargs="?", help="config YAML (default: the built-in quickstart)")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="override a config value (VALUE parsed as YAML); repeatable")
@@ -116,7 +131,7 @@ def _dispatch(argv: list[str], prog: str) -> int:
         p.add_argument("--debug", action="store_true", help="show tracebacks")
         cmd.configure(p)
         return int(cmd.handler(p.parse_args(argv[1:])) or 0)
-    args = _run_parser(prog).parse_args(argv)
+    args = _run_parser(prog, with_commands=bool({"-h", "--help"} & set(argv))).parse_args(argv)
     path = args.config or quickstart_path()
     cfg, host = load_config(path, overrides=args.overrides)
     return run_config(cfg, host, debug=args.debug, fresh=args.fresh)

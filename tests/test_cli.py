@@ -83,3 +83,10 @@ def test_schema_command_writes_json_schema_of_builtin_types(tmp_path):
 def test_unknown_command_is_usage_error():
     line = _one_line_error(run_cli(["frobnicate"], cwd=REPO))
     assert "frobnicate" in line and "plugins" in line
+
+
+def test_help_lists_core_and_plugin_commands():
+    out = run_cli(["--help"], cwd=REPO)
+    assert out.returncode == 0
+    for name in ("plugins", "validate", "schema", "upscale", "convert", "preview", "benchmark", "import-options"):
+        assert f"  {name} " in out.stdout, name
