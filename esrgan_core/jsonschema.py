@@ -13,7 +13,7 @@ from typing import Any, Literal, Union
 import attrs
 
 from esrgan_core.registry import ComponentSpec, Registries
-from esrgan_core.schema import _hints, _md
+from esrgan_core.schema import field_hints, field_meta
 
 
 class _Builder:
@@ -22,13 +22,13 @@ class _Builder:
         self.defs: dict[str, Any] = {}
 
     def for_class(self, cls: type, extra: dict[str, Any] | None = None) -> dict[str, Any]:
-        hints = _hints(cls)
+        hints = field_hints(cls)
         props: dict[str, Any] = dict(extra or {})
         required: list[str] = []
         for f in attrs.fields(cls):
             if not f.init:
                 continue
-            md = _md(f)
+            md = field_meta(f)
             sch = self.for_type(hints[f.name], md)
             if md.get("help"):
                 sch["description"] = md["help"]

@@ -11,7 +11,7 @@ import typing
 import attrs
 
 from esrgan_core.registry import Registries
-from esrgan_core.schema import _hints, _md, _type_name
+from esrgan_core.schema import field_hints, field_meta, type_name
 
 
 def _default(field: attrs.Attribute) -> str:
@@ -33,12 +33,12 @@ def _bounds(md: dict[str, typing.Any]) -> str:
 
 def params_table(cls: type) -> list[str]:
     rows = ["| key | type | default | range | description |", "|---|---|---|---|---|"]
-    hints = _hints(cls)
+    hints = field_hints(cls)
     for f in attrs.fields(cls):
         if not f.init:
             continue
-        md = _md(f)
-        tp = _type_name(hints[f.name]) if not md.get("kind") else f"{md['kind']} component(s)"
+        md = field_meta(f)
+        tp = type_name(hints[f.name]) if not md.get("kind") else f"{md['kind']} component(s)"
         help_text = str(md.get("help", "")).replace("|", "\\|")
         rows.append(f"| `{f.alias}` | {tp} | {_default(f)} | {_bounds(md)} | {help_text} |")
     return rows

@@ -55,7 +55,7 @@ def param(
     return attrs.field(default=default, metadata=md)
 
 
-def _md(field: attrs.Attribute) -> dict[str, Any]:
+def field_meta(field: attrs.Attribute) -> dict[str, Any]:
     return field.metadata.get(_MD, {})
 
 
@@ -65,18 +65,18 @@ def _join(path: str, key: str | int) -> str:
     return f"{path}.{key}" if path else key
 
 
-def _hints(cls: type) -> dict[str, Any]:
+def field_hints(cls: type) -> dict[str, Any]:
     return typing.get_type_hints(cls)
 
 
-def _type_name(tp: Any) -> str:
+def type_name(tp: Any) -> str:
     origin = typing.get_origin(tp)
     if tp is type(None):
         return "null"
     if origin is Literal:
         return " | ".join(repr(a) for a in typing.get_args(tp))
     if origin in (Union, types.UnionType):
-        return " | ".join(_type_name(a) for a in typing.get_args(tp))
+        return " | ".join(type_name(a) for a in typing.get_args(tp))
     if origin in (list, tuple):
         return "list"
     if origin is dict:
@@ -102,7 +102,7 @@ def _build(cls: type, data: Any, path: str, ctx: _Ctx) -> Any:
     if not isinstance(data, dict):
         raise ConfigError(f"expected a mapping, got {_describe(data)}", path=path)
     fields = {f.alias: f for f in attrs.fields(cls) if f.init}
-    hints = _hints(cls)
+    hints = field_hints(cls)
     for key in data:
         if key not in fields:
             raise ConfigError(_unknown_key(str(key), list(fields)), path=_join(path, str(key)))
@@ -113,8 +113,8 @@ def _build(cls: type, data: Any, path: str, ctx: _Ctx) -> Any:
             if field.default is attrs.NOTHING:
                 raise ConfigError(f"missing required key {alias!r}", path=path)
             continue
-        value = _convert(hints[field.name], data[alias], sub, _md(field), ctx)
-        _check_bounds(value, _md(field), sub)
+        value = _convert(hints[field.name], data[alias], sub, field_meta(field), ctx)
+        _check_bounds(value, field_meta(field), sub)
         kwargs[alias] = value
     try:
         obj = cls(**kwargs)
@@ -162,7 +162,7 @@ def _convert(tp: Any, value: Any, path: str, md: dict[str, Any], ctx: _Ctx) -> A
                 errors.append(exc)
         if len(errors) == 1:
             raise errors[0]
-        raise ConfigError(f"expected {_type_name(tp)}, got {_describe(value)}", path=path)
+        raise ConfigError(f"expected {type_name(tp)}, got {_describe(value)}", path=path)
     if origin is Literal:
         if value not in args:
             raise ConfigError(f"expected one of {', '.join(repr(a) for a in args)}, got {value!r}", path=path)
