@@ -17,7 +17,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +25,7 @@ import numpy as np
 import torch
 
 import esrgan_core
+from esrgan_core.cache import cache_dir
 from esrgan_core.errors import ConfigError, DataError
 from esrgan_core.images import from_tensor01, list_images, read_rgb01, to_tensor01, write_image
 from esrgan_core.registry import Registries
@@ -53,9 +53,7 @@ class TestSet:
 
 
 def default_cache_dir() -> Path:
-    base = os.environ.get("ESRGAN_CACHE_DIR") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "esrgan")
-    return Path(base).expanduser() / "benchmark_lr"
+    return cache_dir("benchmark_lr").expanduser()
 
 
 def centre_crop(img: np.ndarray, max_size: int | None, multiple: int) -> np.ndarray:

@@ -54,6 +54,7 @@ def score(method: Method, ts: TestSet, metrics: list[Any], crops: dict[str, dict
     """
     per_image: dict[str, dict[str, float | None]] = {}
     srs, hrs, seconds = [], [], 0.0
+    image_metrics = [m for m in metrics if getattr(m, "per_image", True)]
     set_metrics = [m for m in metrics if not getattr(m, "per_image", True)]
     for pair in ts.pairs:
         start = time.perf_counter()
@@ -63,7 +64,7 @@ def score(method: Method, ts: TestSet, metrics: list[Any], crops: dict[str, dict
         if sr.shape != pair.hr.shape:
             raise ConfigError(f"{method.label} made {sr.shape} from {pair.lr.shape}, expected {pair.hr.shape}",
                               path="models")
-        per_image[pair.name] = {m.name: _finite(float(m(sr, pair.hr))) for m in metrics if getattr(m, "per_image", True)}
+        per_image[pair.name] = {m.name: _finite(float(m(sr, pair.hr))) for m in image_metrics}
         crops[pair.name][method.label] = cut(sr, crop_box(pair.lr.shape, crop, scale), scale)
         if set_metrics:
             srs.append(sr)

@@ -76,8 +76,5 @@ class CharbonnierLoss(PixelLoss):
     default_name = "l_g_charbonnier"
     params: CharbonnierLossParams
 
-    def __init__(self, params: CharbonnierLossParams) -> None:
-        super().__init__(params)
-
     def elementwise(self, diff: torch.Tensor) -> torch.Tensor:
         return torch.sqrt(diff.square() + self.params.eps)

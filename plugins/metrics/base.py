@@ -52,6 +52,13 @@ def to_u8_levels(img: np.ndarray) -> np.ndarray:
     raise TypeError(f"expected an image as float [0,1], uint8 or uint16, got dtype {a.dtype}")
 
 
+def rgb_u8(img: np.ndarray) -> np.ndarray:
+    """HWC RGB/RGBA/gray (or HW) image -> HxWx3 RGB uint8 levels (gray repeated, alpha dropped)."""
+    a = to_u8_levels(img)
+    a = a[..., None] if a.ndim == 2 else a
+    return np.repeat(a, 3, axis=2) if a.shape[2] == 1 else a[..., :3]
+
+
 def check_pair(sr: np.ndarray, hr: np.ndarray) -> None:
     """Raise ValueError unless both are images of the same HWC shape."""
     if np.shape(sr) != np.shape(hr):

@@ -4,7 +4,7 @@
 uint8; rounded to 8-bit levels like pytorch-fid's PNG reading) and returns the FID.
 ``Fid.compute_folders(sr_dir, hr_dir)`` does the same for two folders of image files, caching each
 folder's statistics (mu, sigma) as ``fid_<hash>.npz`` in ``stats_cache`` (default
-``$ESRGAN_CACHE_DIR/fid_stats``, else ``~/.cache/esrgan/fid_stats``). The hash covers the features
+``<esrgan cache>/fid_stats``, see :func:`esrgan_core.cache.cache_dir`). The hash covers the features
 used (dims, weights) and every file's relative name, size and modification time, so a changed
 folder is measured again.
 
@@ -15,7 +15,6 @@ Weights: ``pt_inception-2015-12-05-6726825d.pth`` (see :mod:`.fid_inception`); m
 from __future__ import annotations
 
 import hashlib
-import os
 from pathlib import Path
 from typing import Literal, Sequence
 
@@ -24,10 +23,11 @@ import numpy as np
 from scipy import linalg
 
 from esrgan_core.atomic import atomic_path
+from esrgan_core.cache import cache_dir
 from esrgan_core.errors import DataError
 from esrgan_core.schema import param
 from esrgan_core.weights import find_weights
-from esrgan_plugins.metrics.base import to_u8_levels
+from esrgan_plugins.metrics.base import rgb_u8
 from esrgan_plugins.metrics.fid_inception import FID_WEIGHTS_FILE, FidInception
 from esrgan_plugins.metrics.lpips_metric import resolve_device
 
@@ -72,8 +72,7 @@ class FidParams:
 
 
 def default_stats_cache() -> Path:
-    base = os.environ.get("ESRGAN_CACHE_DIR") or os.path.expanduser("~/.cache/esrgan")
-    return Path(base) / "fid_stats"
+    return cache_dir("fid_stats")
 
 
 def folder_key(files: Sequence[Path], root: Path, feature_id: str) -> str:
@@ -83,13 +82,6 @@ def folder_key(files: Sequence[Path], root: Path, feature_id: str) -> str:
         st = f.stat()
         h.update(f"\0{f.relative_to(root).as_posix()}\0{st.st_size}\0{st.st_mtime_ns}".encode())
     return h.hexdigest()[:24]
-
-
-def _rgb_u8(img: np.ndarray) -> np.ndarray:
-    """HWC RGB/RGBA/gray (or HW) image -> HxWx3 RGB uint8 levels."""
-    a = to_u8_levels(img)
-    a = a[..., None] if a.ndim == 2 else a
-    return np.repeat(a, 3, axis=2) if a.shape[2] == 1 else a[..., :3]
 
 
 class Fid:
@@ -111,7 +103,7 @@ class Fid:
 
     def features(self, images: Sequence[np.ndarray]) -> np.ndarray:
         """(N, dims) float64 features of HWC RGB images (gray HxW is repeated to RGB)."""
-        return self.net.features([_rgb_u8(im) for im in images], self.params.batch_size)
+        return self.net.features([rgb_u8(im) for im in images], self.params.batch_size)
 
     def image_statistics(self, images: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         return statistics(self.features(images))

@@ -74,7 +74,9 @@ class FidInception(nn.Module):
 
     def forward(self, rgb01: torch.Tensor) -> torch.Tensor:
         """RGB float [0,1] NCHW (any size) -> (N, dims) features."""
-        x = F.interpolate(rgb01, size=(299, 299), mode="bilinear", align_corners=False)
+        x = rgb01
+        if x.shape[-2:] != (299, 299):  # ``features`` already resized each image
+            x = F.interpolate(x, size=(299, 299), mode="bilinear", align_corners=False)
         x = self.blocks(2 * x - 1)
         if x.shape[2] != 1 or x.shape[3] != 1:
             x = F.adaptive_avg_pool2d(x, output_size=(1, 1))

@@ -27,7 +27,7 @@ import torch
 from esrgan_core.errors import MissingWeightsError, ModelFileError
 from esrgan_core.schema import param
 from esrgan_core.weights import find_weights
-from esrgan_plugins.metrics.base import check_pair, to_u8_levels
+from esrgan_plugins.metrics.base import check_pair, rgb_u8
 
 BACKBONE_FILES = {"alex": "alexnet-owt-7be5be79.pth", "vgg": "vgg16-397923af.pth"}
 
@@ -100,14 +100,11 @@ class Lpips:
         self.params = params or LpipsParams()
         self.name = "lpips" if self.params.net == "alex" else f"lpips_{self.params.net}"
         self.model = build_lpips_model(self.params)
+        self.device = next(self.model.parameters()).device
 
     def _tensor(self, img: np.ndarray) -> torch.Tensor:
-        u8 = to_u8_levels(img)
-        if u8.ndim == 2:
-            u8 = np.repeat(u8[..., None], 3, axis=2)
-        device = next(self.model.parameters()).device
-        t = torch.from_numpy(np.ascontiguousarray(u8.transpose(2, 0, 1))).float().div(255)
-        return t[None].to(device)
+        t = torch.from_numpy(np.ascontiguousarray(rgb_u8(img).transpose(2, 0, 1))).float().div(255)
+        return t[None].to(self.device)
 
     @torch.no_grad()
     def __call__(self, sr: np.ndarray, hr: np.ndarray) -> float:

@@ -73,13 +73,15 @@ def ssim_map(a, b, blur):  # noqa: ANN001 - numpy arrays or torch tensors alike
     return ((2 * mu12 + C1) * (2 * s12 + C2)) / ((mu1_sq + mu2_sq + C1) * (s1 + s2 + C2))
 
 
+_WINDOW = ssim_window()  # built once; cv2.filter2D only reads it
+
+
+def _blur(x: np.ndarray) -> np.ndarray:
+    return cv2.filter2D(x, -1, _WINDOW)[5:-5, 5:-5]
+
+
 def _ssim_plane(a: np.ndarray, b: np.ndarray) -> float:
-    window = ssim_window()
-
-    def blur(x: np.ndarray) -> np.ndarray:
-        return cv2.filter2D(x, -1, window)[5:-5, 5:-5]
-
-    return float(ssim_map(a, b, blur).mean())
+    return float(ssim_map(a, b, _blur).mean())
 
 
 def calculate_ssim(sr: np.ndarray, hr: np.ndarray, crop_border: int = 0, test_y_channel: bool = False) -> float:
