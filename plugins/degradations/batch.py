@@ -100,10 +100,7 @@ def merge(parts: Sequence[tuple[Sequence[int], DegradationBatch]], like: Degrada
     ``gt_unchanged``: no part replaced its gt/gt_usm, so ``like``'s tensors are kept as they are.
     """
     n = len(like)
-    lq: list[Any] = [None] * n
-    for idx, part in parts:
-        for j, i in enumerate(idx):
-            lq[i] = part.lq[j]
+    lq = _scatter([(idx, part.lq) for idx, part in parts], n)
     if gt_unchanged:
         gt_t, usm_t, ori = like.gt, like.gt_usm, like.ori_size
     else:
@@ -114,12 +111,17 @@ def merge(parts: Sequence[tuple[Sequence[int], DegradationBatch]], like: Degrada
     return DegradationBatch(_stack_or_list(lq), gt_t, like.scale, ori, usm_t, like.record)
 
 
-def _gather(parts: Sequence[tuple[Sequence[int], Any]], n: int) -> torch.Tensor:
+def _scatter(parts: Sequence[tuple[Sequence[int], Any]], n: int) -> list[Any]:
+    """Row j of each part's rows, put at position idx[j] of an n-long list."""
     rows: list[Any] = [None] * n
     for idx, t in parts:
         for j, i in enumerate(idx):
             rows[i] = t[j]
-    return torch.stack(rows)
+    return rows
+
+
+def _gather(parts: Sequence[tuple[Sequence[int], Any]], n: int) -> torch.Tensor:
+    return torch.stack(_scatter(parts, n))
 
 
 def run_parts(batch: DegradationBatch, groups: Sequence[Sequence[int]],

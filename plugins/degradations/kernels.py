@@ -90,9 +90,3 @@ def sinc_kernels(cutoff: torch.Tensor, size: int, ks: torch.Tensor | None = None
     k = torch.where(r == 0, wc**2 / (4 * math.pi), k)
     return _finish(k, ks, size, normalize)
 
-
-def pulse_kernel(size: int, device: torch.device | None = None) -> torch.Tensor:
-    """The identity kernel: (1, size, size) with a 1 in the centre."""
-    k = torch.zeros(1, size, size, dtype=torch.float64, device=device)
-    k[0, size // 2, size // 2] = 1.0
-    return k

@@ -17,6 +17,7 @@ from esrgan_plugins.degradations import sampling as S
 from esrgan_plugins.degradations.batch import DegradationBatch
 from esrgan_plugins.degradations.checks import check_range
 from esrgan_plugins.degradations.filtering import rgb_to_gray
+from esrgan_plugins.degradations.quantize import quantize
 
 
 @attrs.frozen
@@ -49,7 +50,7 @@ def gaussian_noise(x: torch.Tensor, sigma255: torch.Tensor, gray: torch.Tensor, 
 
 
 def _poisson_of(img: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
-    q = torch.clamp(torch.round(img * 255), 0, 255) / 255
+    q = quantize(img, 8)
     counts = [torch.unique(q[i]).numel() for i in range(q.shape[0])]
     vals = torch.tensor([2.0 ** math.ceil(math.log2(n)) for n in counts], dtype=img.dtype, device=img.device)
     vals = vals.view(-1, 1, 1, 1)
