@@ -26,6 +26,11 @@ from esrgan_plugins.training.pairs import PairMaker
 log = logging.getLogger("esrgan.train")
 
 
+def total(terms: Mapping[str, torch.Tensor]) -> torch.Tensor:
+    """The sum of loss terms (a scalar tensor)."""
+    return torch.stack([t.float() for t in terms.values()]).sum()
+
+
 class NonFiniteLossError(RuntimeError):
     """A loss became NaN/Inf; raised before its gradient is applied."""
 
@@ -144,12 +149,32 @@ class BaseTrainer:
         """The tensors losses pick their ``inputs`` from."""
         return {"sr": sr, "gt": pair["gt"], "gt_usm": pair["gt_usm"]}
 
-    def check_finite(self, terms: Mapping[str, torch.Tensor]) -> None:
-        for name, value in terms.items():
-            v = float(value.detach())
+    def check_finite(self, terms: Mapping[str, torch.Tensor]) -> dict[str, float]:
+        """The terms as floats (one device sync for all); raises on the first NaN/Inf."""
+        values = torch.stack([v.detach().float().reshape(()) for v in terms.values()]).tolist()
+        out = dict(zip(terms, values))
+        for name, v in out.items():
             if not math.isfinite(v):
                 raise NonFiniteLossError(f"loss {name} is {v} at iteration {self.iteration + 1} of stage "
                                          f"{self.params.name!r}")
+        return out
+
+    def g_loss_terms(self, inputs: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """Every generator loss term of ``inputs`` (call under autocast)."""
+        terms: dict[str, torch.Tensor] = {}
+        for loss in self.losses:
+            terms.update(loss(**inputs))
+        return terms
+
+    def g_update(self, terms: Mapping[str, torch.Tensor]) -> dict[str, float]:
+        """Check, sum and back-propagate ``terms``, clip and step G; returns the logged values."""
+        logs = self.check_finite(terms)
+        l_total = total(terms)
+        self.accelerator.backward(l_total)
+        self.clip(self.net_g)
+        self.opt_g.step()
+        logs["l_g_total"] = float(l_total.detach())
+        return logs
 
     def finish_micro_step(self) -> bool:
         """After each micro-batch: when gradients synced, update EMA, LR and the iteration count."""

@@ -18,8 +18,10 @@ import torch
 import torch.nn.functional as F
 
 from esrgan_core.atomic import atomic_write_text
-from esrgan_core.images import from_tensor01, read_rgb01, to_tensor01, write_image
+from esrgan_core.images import from_tensor01, read_rgb01, to_tensor01
+from esrgan_plugins.benchmark.figures import write_grid
 from esrgan_plugins.training.checkpoints import load_into, read_pretrained
+from esrgan_plugins.training.pairs import build_pipeline
 from esrgan_plugins.training.validation import build_metrics, degrade_once
 
 log = logging.getLogger("esrgan.train")
@@ -41,15 +43,6 @@ def load_hr(ref: str, base_dir: Path, max_size: int, scale: int) -> np.ndarray:
     return np.ascontiguousarray(img[top:top + th, left:left + tw])
 
 
-def _label(panel: np.ndarray, text: str) -> np.ndarray:
-    import cv2
-
-    out = np.ascontiguousarray(np.round(np.clip(panel, 0, 1) * 255).astype(np.uint8))
-    cv2.putText(out, text, (4, 14), cv2.FONT_HERSHEY_SIMPLEX, 0.4, (0, 0, 0), 3, cv2.LINE_AA)
-    cv2.putText(out, text, (4, 14), cv2.FONT_HERSHEY_SIMPLEX, 0.4, (255, 255, 255), 1, cv2.LINE_AA)
-    return out.astype(np.float32) / 255.0
-
-
 def compare_stages(run: Any, ctx: Any, root: Path) -> dict[str, dict[str, dict[str, float]]]:
     """Write the comparison PNGs and ``results.json``; returns ``{image: {method: {metric: value}}}``."""
     base_dir = Path.cwd()  # relative paths in configs follow the working directory, as in BasicSR
@@ -60,21 +53,19 @@ def compare_stages(run: Any, ctx: Any, root: Path) -> dict[str, dict[str, dict[s
         state, source = read_pretrained(str(root / spec.params.name / "models" / "net_g_latest.pth"), "params_ema")
         load_into(net, state, strict=True, source=source)
         nets[spec.params.name] = net.eval()
+    pipeline = build_pipeline(run.degradation, run.scale, ctx)
     results: dict[str, dict[str, dict[str, float]]] = {}
     for i, ref in enumerate(run.compare.images):
         hr = to_tensor01(load_hr(ref, base_dir, run.compare.max_size, run.scale))
-        lq, gt = degrade_once(hr, run, ctx, i, run.compare.seed)
+        lq, gt = degrade_once(hr, run, ctx, i, run.compare.seed, pipeline)
         outs = {"bicubic": F.interpolate(lq, scale_factor=run.scale, mode="bicubic", align_corners=False)}
         with torch.no_grad():
             outs.update({name: net(lq) for name, net in nets.items()})
         hr_np = from_tensor01(gt)
+        outs_np = {k: from_tensor01(v) for k, v in outs.items()}
         name = ref.split(":", 1)[-1] if ref.startswith("skimage:") else Path(ref).stem
-        results[name] = {k: {m.name: float(m(from_tensor01(v), hr_np)) for m in metrics} for k, v in outs.items()}
-        lr_big = np.repeat(np.repeat(from_tensor01(lq), run.scale, 0), run.scale, 1)  # nearest: shows the LR pixels
-        panels = [_label(lr_big, "LR")] + [_label(from_tensor01(v), k) for k, v in outs.items()] + [_label(hr_np, "HR")]
-        gap = np.ones((hr_np.shape[0], 4, 3), np.float32)
-        row = np.concatenate([x for p in panels for x in (p, gap)][:-1], axis=1)
-        write_image(root / "compare" / f"{name}.png", row)
+        results[name] = {k: {m.name: float(m(v, hr_np)) for m in metrics} for k, v in outs_np.items()}
+        write_grid(root / "compare" / f"{name}.png", from_tensor01(lq), outs_np, hr_np, run.scale)
         for method, vals in results[name].items():
             log.info("compare %-22s %-10s %s", name, method, "  ".join(f"{k} {v:.4f}" for k, v in vals.items()))
     atomic_write_text(root / "compare" / "results.json", json.dumps(results, indent=1) + "\n")

@@ -35,11 +35,6 @@ class EMA:
         for name, b in model.named_buffers():
             ema_buffers[name].copy_(b)
 
-    @torch.no_grad()
-    def copy_from(self, model: nn.Module) -> None:
-        """Set the EMA to ``model``'s weights exactly (``model_ema(decay=0)``)."""
-        self.module.load_state_dict(model.state_dict())
-
     def state_dict(self) -> dict[str, Any]:
         return self.module.state_dict()
 

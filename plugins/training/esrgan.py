@@ -16,7 +16,6 @@ import torch
 
 from esrgan_core.errors import ConfigError
 from esrgan_plugins.training.base import BaseTrainer
-from esrgan_plugins.training.esrnet import total
 from esrgan_plugins.training.optim import build_optimizer, build_scheduler
 
 
@@ -76,16 +75,8 @@ class ESRGANTrainer(BaseTrainer):
                 with acc.autocast():
                     inputs = self.loss_inputs(sr, pair)
                     inputs["fake_logits"] = d_frozen(sr)
-                    terms: dict[str, torch.Tensor] = {}
-                    for loss in self.losses:
-                        terms.update(loss(**inputs))
-                self.check_finite(terms)
-                l_g = total(terms)
-                acc.backward(l_g)
-                self.clip(self.net_g)
-                self.opt_g.step()
-                logs.update({k: float(v.detach()) for k, v in terms.items()})
-                logs["l_g_total"] = float(l_g.detach())
+                    terms = self.g_loss_terms(inputs)
+                logs.update(self.g_update(terms))
             self.opt_g.zero_grad(set_to_none=True)
             logs.update(self._d_step(pair, sr.detach().clone()))
         self.finish_micro_step()
@@ -98,16 +89,16 @@ class ESRGANTrainer(BaseTrainer):
         with acc.autocast():
             real_logits = self.net_d(real)
             l_d_real = self.gan.d_loss(real_logits, True)
-        self.check_finite({"l_d_real": l_d_real})
+        logs = self.check_finite({"l_d_real": l_d_real})
         acc.backward(l_d_real)
         with acc.autocast():
             fake_logits = self.net_d(fake)
             l_d_fake = self.gan.d_loss(fake_logits, False)
-        self.check_finite({"l_d_fake": l_d_fake})
+        logs.update(self.check_finite({"l_d_fake": l_d_fake}))
         acc.backward(l_d_fake)
         self.clip(self.net_d)
         self.opt_d.step()
         self.opt_d.zero_grad(set_to_none=True)
-        return {"l_d_real": float(l_d_real.detach()), "l_d_fake": float(l_d_fake.detach()),
-                "out_d_real": float(real_logits.detach().float().mean()),
-                "out_d_fake": float(fake_logits.detach().float().mean())}
+        logs["out_d_real"] = float(real_logits.detach().float().mean())
+        logs["out_d_fake"] = float(fake_logits.detach().float().mean())
+        return logs

@@ -8,15 +8,8 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-import torch
-
 from esrgan_core.errors import ConfigError
 from esrgan_plugins.training.base import BaseTrainer
-
-
-def total(terms: Mapping[str, torch.Tensor]) -> torch.Tensor:
-    """The sum of loss terms (a scalar tensor)."""
-    return torch.stack([t.float() for t in terms.values()]).sum()
 
 
 class ESRNetTrainer(BaseTrainer):
@@ -35,17 +28,8 @@ class ESRNetTrainer(BaseTrainer):
         with acc.accumulate(self.net_g):
             with acc.autocast():
                 sr = self.net_g(pair["lq"])
-                inputs = self.loss_inputs(sr, pair)
-                terms: dict[str, torch.Tensor] = {}
-                for loss in self.losses:
-                    terms.update(loss(**inputs))
-            self.check_finite(terms)
-            l_total = total(terms)
-            acc.backward(l_total)
-            self.clip(self.net_g)
-            self.opt_g.step()
+                terms = self.g_loss_terms(self.loss_inputs(sr, pair))
+            logs = self.g_update(terms)
             self.opt_g.zero_grad(set_to_none=True)
-        logs = {k: float(v.detach()) for k, v in terms.items()}
-        logs["l_g_total"] = float(l_total.detach())
         self.finish_micro_step()
         return logs
