@@ -48,13 +48,11 @@ def _bare_time(up: Any, x: Any, tile: int, overlap: int, batch: int, repeats: in
     import torch
 
     from esrgan_core.images import to_tensor01
-    from esrgan_plugins.upscale.tiler import axis_starts
+    from esrgan_plugins.upscale.tiler import tile_grid
 
     t = to_tensor01(x)
     if tile:
-        h, w = t.shape[-2:]
-        th, tw = min(tile, h), min(tile, w)
-        ys, xs = axis_starts(h, th, min(overlap, th // 2)), axis_starts(w, tw, min(overlap, tw // 2))
+        th, tw, ys, xs = tile_grid(*t.shape[-2:], tile, overlap)
         tiles = [t[..., y:y + th, x0:x0 + tw] for y in ys for x0 in xs]
         batches = [torch.cat(tiles[k:k + batch]) for k in range(0, len(tiles), batch)]
     else:

@@ -83,8 +83,9 @@ def _tensors(arrays: list[np.ndarray]) -> dict[str, torch.Tensor]:
 
 def _check_dense_conv(
     layer: NcnnLayer, feats: list[str], sizes: tuple[int, int], weights: dict, graph: _Graph, layers: list
-) -> None:
-    """``layer`` is conv k = len(feats) of a dense block: reads concat(feats) in order, right channels/activation."""
+) -> str:
+    """Check that ``layer`` is conv k = len(feats) of a dense block (reads concat(feats) in order, right
+    channels and activation); returns its output blob after the activation."""
     k, (num_feat, num_grow) = len(feats), sizes
     if k == 1:
         reads_feats = graph.feeds(layer, feats[0])
@@ -92,9 +93,10 @@ def _check_dense_conv(
         concat = graph.producer.get(graph.src(layer.inputs[0]))
         reads_feats = concat is not None and concat.type == "Concat" and [graph.src(b) for b in concat.inputs] == feats
     want = (num_feat if k == 5 else num_grow, num_feat + (k - 1) * num_grow)
-    act = _activation(layer, graph, layers)[0]
+    act, out = _activation(layer, graph, layers)
     if not reads_feats or _conv_shape(weights, layer) != want or act != ("none" if k == 5 else "leakyrelu0.2"):
         raise _NotThis(f"{layer.name} does not fit conv{k} of a residual dense block")
+    return out
 
 
 def _scaled_residual(scaled: str, skip: str, graph: _Graph, layers: list[NcnnLayer]) -> str:
@@ -126,8 +128,7 @@ def _map_rrdbnet(layers: list[NcnnLayer], weights: dict, graph: _Graph) -> tuple
             for k in range(1, 6):
                 layer = convs[1 + 15 * block + 5 * (rdb - 1) + k - 1]
                 names.append(f"body.{block}.rdb{rdb}.conv{k}")
-                _check_dense_conv(layer, feats, (num_feat, num_grow), weights, graph, layers)
-                feats.append(_activation(layer, graph, layers)[1])
+                feats.append(_check_dense_conv(layer, feats, (num_feat, num_grow), weights, graph, layers))
             x = _scaled_residual(feats[-1], x, graph, layers)
         x = _scaled_residual(x, block_in, graph, layers)
     adds = [
@@ -190,9 +191,10 @@ def _map_srvgg(layers: list[NcnnLayer], weights: dict, graph: _Graph) -> tuple[d
         act, blob = _activation(layer, graph, layers)
         if act == "prelu":
             slopes = torch.from_numpy(weights[graph.producer[blob].name][0].copy())
-            if slopes.numel() not in (1, _conv_shape(weights, layer)[0]):
+            out_ch = _conv_shape(weights, layer)[0]
+            if slopes.numel() not in (1, out_ch):
                 raise _NotThis(f"PReLU after {layer.name} has {slopes.numel()} slopes")
-            sd[f"body.{2 * i + 1}.weight"] = slopes.expand(_conv_shape(weights, layer)[0]).clone()
+            sd[f"body.{2 * i + 1}.weight"] = slopes.expand(out_ch).clone()
         if layer is not convs[-1]:
             act_types.add(act)
     num_feat, num_in = _conv_shape(weights, convs[0])

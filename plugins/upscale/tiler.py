@@ -20,7 +20,8 @@ from typing import Callable
 
 import numpy as np
 import torch
-import torch.nn.functional as F
+
+from esrgan_plugins.networks.padding import pad_to_multiple
 
 log = logging.getLogger(__name__)
 
@@ -65,13 +66,14 @@ def axis_weights(starts: list[int], tile: int, scale: int) -> list[torch.Tensor]
     return [torch.from_numpy(w / total[s * scale:(s + tile) * scale]).float() for s, w in zip(starts, raw)]
 
 
-def pad_to_multiple(x: torch.Tensor, multiple: int) -> torch.Tensor:
-    """Pad NCHW right/bottom to a multiple of ``multiple`` (reflect, or replicate when too small)."""
-    ph, pw = -x.shape[-2] % multiple, -x.shape[-1] % multiple
-    if ph == 0 and pw == 0:
-        return x
-    mode = "reflect" if ph < x.shape[-2] and pw < x.shape[-1] else "replicate"
-    return F.pad(x, (0, pw, 0, ph), mode=mode)
+def tile_grid(h: int, w: int, tile: int, overlap: int) -> tuple[int, int, list[int], list[int]]:
+    """``(tile height, tile width, row starts, column starts)`` of the tiles covering an H x W image.
+
+    Tiles are at most ``tile`` on a side; the overlap is capped at half the tile.
+    """
+    th, tw = min(tile, h), min(tile, w)
+    ys, xs = axis_starts(h, th, min(overlap, th // 2)), axis_starts(w, tw, min(overlap, tw // 2))
+    return th, tw, ys, xs
 
 
 class Tiler:
@@ -109,9 +111,7 @@ class Tiler:
 
     def _tiled(self, x: torch.Tensor, tile: int) -> torch.Tensor:
         _, _, h, w = x.shape
-        th, tw = min(tile, h), min(tile, w)  # multiples of size_multiple, as are h and w
-        ov_y, ov_x = min(self.overlap, th // 2), min(self.overlap, tw // 2)
-        ys, xs = axis_starts(h, th, ov_y), axis_starts(w, tw, ov_x)
+        th, tw, ys, xs = tile_grid(h, w, tile, self.overlap)  # th, tw: multiples of size_multiple, as are h and w
         s = self.scale
         wy, wx = axis_weights(ys, th, s), axis_weights(xs, tw, s)
         out: torch.Tensor | None = None
