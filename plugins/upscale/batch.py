@@ -59,9 +59,14 @@ def _model_choice(params: UpscaleParams) -> tuple[str, str | None, float | None]
 
 def build_upscaler(params: UpscaleParams) -> tuple[Upscaler, object]:
     """Load the model(s) named in ``params``; returns the upscaler and the model description."""
-    loaded = load_network(*_model_choice(params))
+    if params.engine != "torch":
+        from esrgan_plugins.upscale.runtimes import load_runtime
+
+        loaded, precision, device = load_runtime(params.engine, params.model), "fp32", "cpu"
+    else:
+        loaded, precision, device = load_network(*_model_choice(params)), params.precision, params.device
     up = Upscaler.from_loaded(loaded, tile=params.tile, tile_overlap=params.tile_overlap, tile_batch=params.tile_batch,
-                              precision=params.precision, device=params.device, alpha=params.alpha,
+                              precision=precision, device=device, alpha=params.alpha,
                               outscale=params.outscale)
     return up, loaded.description
 

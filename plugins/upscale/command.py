@@ -32,6 +32,7 @@ def configure(p: argparse.ArgumentParser) -> None:
     a("-r", "--recursive", action="store_true", default=None, help="search input folders recursively")
     a("--skip-existing", dest="skip_existing", action="store_true", default=None, help="skip outputs that exist")
     a("--alpha", choices=["model", "resize"], help="alpha channel through the model (default) or resized")
+    a("--engine", choices=["torch", "onnxruntime", "ncnn"], help="runtime (default torch); onnxruntime: .onnx, ncnn: .param")
     a("--no-progress", dest="progress", action="store_false", default=None, help="no progress bar")
 
 

@@ -32,12 +32,17 @@ class UpscaleParams:
     skip_existing: bool = param(False, help="skip inputs whose output file already exists")
     alpha: Literal["model", "resize"] = param("model", help="alpha channel: through the model (as RGB) or Lanczos-resized")
     progress: bool = param(True, help="show a progress bar")
+    engine: Literal["torch", "onnxruntime", "ncnn"] = param("torch", help="runtime: torch, or onnxruntime/ncnn for files from `esrgan-run export` (CPU)")
 
     def validate(self) -> None:
         if self.interpolate is not None and self.model2 is None:
             raise ParamError("interpolate", "needs model2 (the model to interpolate with)")
         if self.denoise_strength is not None and self.interpolate is not None:
             raise ParamError("denoise_strength", "give either denoise_strength or interpolate, not both")
+        if self.engine != "torch" and (self.model2 is not None or self.denoise_strength is not None):
+            raise ParamError("engine", "model2/denoise_strength mix torch weights; use engine torch")
+        if self.engine != "torch" and (self.precision not in ("auto", "fp32") or self.device not in ("auto", "cpu")):
+            raise ParamError("engine", f"{self.engine} runs on the CPU in the file's own precision; leave precision and device at auto")
         ext = self.ext.lower().lstrip(".")
         if ext not in ("auto", "png", "jpg", "jpeg", "webp", "tif", "tiff", "bmp"):
             raise ParamError("ext", f"unknown output format {self.ext!r}")
