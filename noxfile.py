@@ -36,3 +36,5 @@ def bench(session: nox.Session) -> None:
     session.run("python", "benchmarks/degradation.py", "--output", f"{out}/degradation.json", *session.posargs)
     session.run("python", "benchmarks/upscale.py", "--output", f"{out}/upscale.json", *session.posargs)
     session.run("python", "benchmarks/training.py", "--output", f"{out}/training.json", *session.posargs)
+    session.install("-e", ".[export]")
+    session.run("python", "benchmarks/runtimes.py", "--output", f"{out}/runtimes.json", *session.posargs)
