@@ -169,3 +169,18 @@ def test_missing_runtime_package_names_the_extra(monkeypatch: pytest.MonkeyPatch
     err = capsys.readouterr().err
     assert "pip install 'esrgan[export]'" in err and "onnxruntime" in err
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.slow
+def test_onnx_export_of_a_spandrel_only_architecture(tmp_path: Path) -> None:
+    from spandrel.architectures.SPAN import SPAN
+
+    torch.save({"params": SPAN(num_in_ch=3, num_out_ch=3, feature_channels=8, upscale=2).state_dict()}, tmp_path / "span.pth")
+    assert main(["export", str(tmp_path / "span.pth"), "-o", str(tmp_path)]) == 0
+    loaded = load_model(tmp_path / "span.pth")
+    assert loaded.description.architecture == "spandrel:SPAN"
+    session = ort.InferenceSession(str(tmp_path / "span-x2.onnx"), providers=["CPUExecutionProvider"])
+    x = _inputs(2, 12, 16)
+    with torch.no_grad():
+        expected = loaded.network(x).numpy()
+    assert np.abs(session.run(None, {"input": x.numpy()})[0] - expected).max() <= 1e-4
