@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import cv2
@@ -59,3 +60,13 @@ def test_engine_needs_its_file_type(exported: dict[str, Path], tmp_path: Path, c
             "--engine", "onnxruntime"]
     assert main(args) == 2
     assert "--engine onnxruntime runs .onnx files" in capsys.readouterr().err
+
+
+def test_missing_runtime_package_names_the_extra(exported: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                 capsys: pytest.CaptureFixture) -> None:
+    monkeypatch.setitem(sys.modules, "ncnn", None)  # what an absent package looks like to import
+    args = ["upscale", "-i", str(exported["image"]), "-o", str(tmp_path / "o.png"), "-m", str(exported["ncnn"]),
+            "--engine", "ncnn"]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert "ncnn package is not installed; pip install 'esrgan[export]'" in err and len(err.strip().splitlines()) == 1

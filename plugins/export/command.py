@@ -79,6 +79,8 @@ def export_model(model: str, output: str, fmt: str, *, fp16: bool = False, fp32:
         raise ConfigError("--opset applies to --format onnx only", path="opset")
     if fp32 and fmt != "ncnn":
         raise ConfigError("--fp32 applies to --format ncnn only (fp32 is the default elsewhere)", path="fp32")
+    out = Path(output)
+    writable_folder(out.parent if out.suffix.lower() == SUFFIX[fmt] else out)  # before a long model load
     loaded = load_model(model)
     dest = target(output, fmt, name or model_name(model), loaded.description.scale, fp16)
     if fmt == "onnx":

@@ -55,11 +55,9 @@ def release_weights(run: Path) -> tuple[Path, list[int]]:
     found = [f for f in files if f.is_file()]
     if not found:
         raise ModelFileError("no stage has models/net_g_ema_latest.safetensors; is this a training run folder?", file=run)
-    iterations = []
-    for f in found:
-        from esrgan_plugins.modelfiles.readers import read_safetensors
+    from esrgan_plugins.modelfiles.readers import read_safetensors
 
-        iterations.append(int(read_safetensors(f)[1].get("iteration", 0)))
+    iterations = [int(read_safetensors(f)[1].get("iteration", 0)) for f in found]
     return found[-1], iterations
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from esrgan_core.errors import EsrganError
 from esrgan_core.images import write_image
 from esrgan_plugins.modelfiles.description import LoadedModel
 
@@ -37,7 +38,11 @@ def write_samples(run: Path, loaded: LoadedModel, folder: Path, *, limit: int = 
     from esrgan_core.images import from_tensor01
     from esrgan_plugins.upscale.engine import Upscaler
 
-    pairs = validation_pairs(run)[:limit]
+    try:
+        pairs = validation_pairs(run)[:limit]
+    except EsrganError as exc:  # e.g. the validation images moved since training: the release works without
+        log.warning("no sample pairs: the run's validation set cannot be built: %s", exc)
+        return []
     if not pairs:
         log.warning("%s has no validation images (datasets.val); no sample pairs written", run)
         return []
