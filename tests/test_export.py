@@ -42,10 +42,15 @@ def _save(net: nn.Module, arch: str, folder: Path, name: str) -> str:
     return str(path)
 
 
-@pytest.fixture(params=["rrdbnet", "compact", "realesr-animevideov3"])
+NCNN_MODELS = ["rrdbnet", "compact", "realesr-animevideov3"]
+ONNX_MODELS = [*NCNN_MODELS, "rrdbnet-x2"]  # x2: pixel-unshuffle, which ONNX has and ncnn does not
+
+
+@pytest.fixture()
 def model_ref(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "rrdbnet":
-        net = seeded(RRDBNet(RRDBNetParams(num_feat=8, num_block=1, num_grow_ch=4)), std=0.05)
+    if request.param.startswith("rrdbnet"):
+        scale = 2 if request.param.endswith("x2") else 4
+        net = seeded(RRDBNet(RRDBNetParams(scale=scale, num_feat=8, num_block=1, num_grow_ch=4)), std=0.05)
         return _save(net, "rrdbnet", tmp_path, "tiny-rrdb")
     if request.param == "compact":
         net = seeded(SRVGGNetCompact(SRVGGParams(num_feat=8, num_conv=2, upscale=2)), std=0.05)
@@ -57,6 +62,7 @@ def _inputs(batch: int, h: int, w: int) -> torch.Tensor:
     return torch.rand(batch, 3, h, w, generator=torch.Generator().manual_seed(h * w))
 
 
+@pytest.mark.parametrize("model_ref", ONNX_MODELS, indirect=True)
 def test_onnx_round_trip_dynamic_batch_height_width(model_ref: str, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     assert main(["export", model_ref, "-o", str(tmp_path / "out"), "--format", "onnx"]) == 0
     assert "check passed" in capsys.readouterr().out
@@ -89,10 +95,9 @@ def test_onnx_fp16_within_documented_tolerance(tmp_path: Path) -> None:
     assert np.abs(got - expected).max() <= 3e-2
 
 
+@pytest.mark.parametrize("model_ref", NCNN_MODELS, indirect=True)
 def test_ncnn_round_trip_blobs_and_reader(model_ref: str, tmp_path: Path) -> None:
     loaded = load_model(model_ref)
-    if loaded.description.architecture == "rrdbnet" and loaded.description.scale != 4:
-        pytest.skip("only x4 RRDBNet has an ncnn graph")
     assert main(["export", model_ref, "-o", str(tmp_path), "--format", "ncnn"]) == 0
     (param,) = tmp_path.glob("*.param")
     assert param.name.endswith(f"-x{loaded.description.scale}.param") and param.with_suffix(".bin").is_file()
