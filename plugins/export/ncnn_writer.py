@@ -164,10 +164,3 @@ def ncnn_graph(network: nn.Module, architecture: str, *, fp16: bool = True) -> N
     writer(network, g)
     return g
 
-
-def ncnn_names(folder: Path, name: str, scale: int) -> tuple[Path, Path]:
-    """``NAME-x{scale}.param``/``.bin``: the naming of realesrgan-ncnn-vulkan's models folder
-    (``realesr-animevideov3-x4``), which Upscayl also reads the scale from."""
-    stem = name if name.lower().endswith(f"-x{scale}") else f"{name}-x{scale}"
-    return folder / f"{stem}.param", folder / f"{stem}.bin"
-
