@@ -5,7 +5,7 @@ MODEL is anything the model-file loader takes (built-in name, our checkpoints, o
 spandrel-loadable files). OUT is a folder (created) or, for a single-file format, a file name with
 the format's extension. File names: ``NAME-x{scale}.onnx`` (``-fp16`` added for fp16),
 ``NAME-x{scale}.param``/``.bin`` (the naming of realesrgan-ncnn-vulkan's models folder, e.g.
-``realesr-animevideov3-x4``, which Upscayl reads the scale from), ``NAME.safetensors``,
+``realesr-animevideov3-x4``, and of Upscayl's custom models), ``NAME.safetensors``,
 ``NAME.pth``.
 """
 
