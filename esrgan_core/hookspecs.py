@@ -65,6 +65,17 @@ def register_losses(register: Register) -> None:
 
 
 @hookspec
+def register_augmentations(register: Register) -> None:
+    """Register pair augmentations (a training config's ``augment:`` list).
+
+    ``factory(params) -> aug``; ``aug(pair, generator) -> pair`` gets ``{"lq", "gt"}`` (RGB float
+    [0,1] NCHW, gt ``scale`` times larger, on the training device) after the pair pool, changes lq
+    and gt together so they stay geometrically consistent, returns new tensors, and draws all its
+    randomness from the ``torch.Generator`` it is given.
+    """
+
+
+@hookspec
 def register_trainers(register: Register) -> None:
     """Register trainers. ``factory(params, context) -> Trainer``."""
 

@@ -17,6 +17,7 @@ KINDS: tuple[str, ...] = (
     "networks",
     "degradations",
     "losses",
+    "augmentations",
     "trainers",
     "metrics",
     "datasets",
@@ -113,7 +114,7 @@ class Registries:
 
 
 SINGULAR = {
-    "networks": "network", "degradations": "degradation", "losses": "loss", "trainers": "trainer",
+    "networks": "network", "degradations": "degradation", "losses": "loss", "augmentations": "augmentation", "trainers": "trainer",
     "metrics": "metric", "datasets": "dataset", "tasks": "task",
 }
 

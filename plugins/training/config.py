@@ -11,6 +11,7 @@ Top level (shared by every stage)::
     high_order_degradation: true       # false: paired data, lq comes from the dataset
     gt_size: 256
     queue_size: 180
+    augment: [{type: cutblur, prob: 0.5}]   # pair augmentations after the pool (optional)
     val: {val_freq: 5000, metrics: [psnr, ssim]}
     logger: {print_freq: 100, save_checkpoint_freq: 5000}
     stages:                            # one or more trainer sections, run in order
@@ -180,6 +181,8 @@ class RunParams:
     high_order_degradation: bool = param(True, help="false: paired finetuning, lq comes from the dataset")
     gt_size: int = param(256, ge=8, help="GT patch size used for training (LQ patch = gt_size / scale)")
     queue_size: int = param(180, ge=0, help="training-pair pool size per process (0: off)")
+    augment: tuple[ComponentSpec, ...] = param(kind="augmentations", factory=tuple,
+                                               help="pair augmentations after the pool, in order, each with its prob (docs/augment.md)")
     val: ValParams = param(factory=ValParams, help="validation options (needs datasets.val)")
     logger: LoggerParams = param(factory=LoggerParams, help="logging and checkpoint frequency")
     compare: CompareParams | None = param(None, help="final side-by-side comparison on held-out images")

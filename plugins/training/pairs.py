@@ -9,7 +9,8 @@ On the batch's device, with randomness only from the step's ``torch.Generator``:
 2. a paired random crop to ``gt_size`` when the pipeline left the GT larger;
 3. the pair pool (``queue_size``) exchanges the pair with stored ones (high-order mode only, as
    the reference);
-4. ``gt_usm = USM(gt)`` recomputed on the final crop (reference §1.4.8); with
+4. the pair augmentations (``augment:``, e.g. cutmix), in order, on lq and gt together;
+5. ``gt_usm = USM(gt)`` recomputed on the final crop (reference §1.4.8); with
    ``sharpen_target`` (ESRNet ``gt_usm: true``) the sharpened GT replaces the plain one *before*
    the pool, as RealESRNet stores it.
 """
@@ -72,6 +73,7 @@ class PairMaker:
         self.need_usm = need_usm  # False: nothing reads gt_usm, so it is not computed (it is gt)
         self.pipeline = build_pipeline(run.degradation, run.scale, ctx) if self.high_order else None
         self.pool = PairPool(run.queue_size if self.high_order else 0)
+        self.augment = [spec.build(ctx.registries) for spec in getattr(run, "augment", ())]
 
     def make(self, batch: Mapping[str, Any], generator: torch.Generator, device: torch.device) -> dict[str, torch.Tensor]:
         gt = batch["gt"].to(device, non_blocking=True).float()
@@ -80,6 +82,7 @@ class PairMaker:
                 raise DataError("high_order_degradation is false but the training dataset gives no 'lq' images")
             lq = batch["lq"].to(device, non_blocking=True).float()
             lq, gt = paired_crop(lq, gt, self.gt_size, self.scale, generator)
+            lq, gt = self._augment(lq, gt, generator)
             usm = self._usm(gt)
             return {"lq": lq, "gt": usm if self.sharpen_target else gt, "gt_usm": usm}
         with torch.no_grad():
@@ -89,8 +92,15 @@ class PairMaker:
                 target = usm_sharpen(out.gt)
             lq, target = paired_crop(out.lq, target, self.gt_size, self.scale, generator)
             pair = self.pool.exchange({"lq": lq, "gt": target}, generator)
+            pair["lq"], pair["gt"] = self._augment(pair["lq"], pair["gt"], generator)
             usm = pair["gt"] if self.sharpen_target else self._usm(pair["gt"])
         return {"lq": pair["lq"].contiguous(), "gt": pair["gt"], "gt_usm": usm}
+
+    def _augment(self, lq: torch.Tensor, gt: torch.Tensor, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+        pair = {"lq": lq, "gt": gt}
+        for aug in self.augment:
+            pair = aug(pair, generator)
+        return pair["lq"], pair["gt"]
 
     def _usm(self, gt: torch.Tensor) -> torch.Tensor:
         return usm_sharpen(gt) if self.need_usm or self.sharpen_target else gt
