@@ -158,7 +158,7 @@ def test_augment_list_is_validated_through_the_registry():
     from esrgan_plugins.training.config import RunParams
 
     regs = load_plugins().registries
-    base = {"name": "x", "stages": [{"type": "esrnet", "network_g": {"type": "srvgg", "num_feat": 8, "num_conv": 1}}],
+    base = {"name": "x", "stages": [{"type": "esrnet", "network_g": {"type": "srvgg_compact", "num_feat": 8, "num_conv": 1}}],
             "datasets": {"train": {"dataset": {"type": "skimage_photos"}}}, "gt_size": 32}
     run = from_dict(RunParams, {**base, "augment": [{"type": "cutmix", "prob": 0.3}, "mixup"]}, registries=regs)
     assert [a.type for a in run.augment] == ["cutmix", "mixup"] and run.augment[0].params.prob == 0.3
