@@ -3,6 +3,7 @@
 A loss is a ``torch.nn.Module`` (so ``.to(device)`` moves any frozen network it holds) with:
 
 - ``inputs``: the tensor names it consumes, from the vocabulary ``"sr"`` (generator output),
+  ``"sr_ema"`` (the EMA generator's output on the same LQ, computed only when a loss lists it),
   ``"gt"`` (target), ``"gt_usm"`` (sharpened target), ``"fake_logits"`` / ``"real_logits"``
   (discriminator outputs). All images are RGB float NCHW in [0,1].
 - ``enabled``: False when its weight(s) are 0; a disabled loss returns ``{}``.
@@ -19,8 +20,8 @@ from typing import Literal
 import torch
 from torch import nn
 
-TensorName = Literal["sr", "gt", "gt_usm", "fake_logits", "real_logits"]
-INPUT_NAMES: tuple[str, ...] = ("sr", "gt", "gt_usm", "fake_logits", "real_logits")
+TensorName = Literal["sr", "sr_ema", "gt", "gt_usm", "fake_logits", "real_logits"]
+INPUT_NAMES: tuple[str, ...] = ("sr", "sr_ema", "gt", "gt_usm", "fake_logits", "real_logits")
 
 
 class Loss(nn.Module):

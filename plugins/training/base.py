@@ -31,6 +31,13 @@ def total(terms: Mapping[str, torch.Tensor]) -> torch.Tensor:
     return torch.stack([t.float() for t in terms.values()]).sum()
 
 
+# Loss inputs computed on demand, by declared name: only when some loss lists the name in ``inputs``.
+# ``provider(trainer, pair) -> tensor``.
+INPUT_PROVIDERS = {
+    "sr_ema": lambda trainer, pair: trainer.ema_output(pair["lq"]),
+}
+
+
 class NonFiniteLossError(RuntimeError):
     """A loss became NaN/Inf; raised before its gradient is applied."""
 
@@ -90,6 +97,8 @@ class BaseTrainer:
         self.ema.module.to(self.device)
         self.losses = [spec.build(context.ctx.registries).to(self.device) for spec in tp.losses]
         self.losses = [loss for loss in self.losses if getattr(loss, "enabled", True)]
+        declared = {name for loss in self.losses for name in getattr(loss, "inputs", ())}
+        self.provided_inputs = sorted(declared & INPUT_PROVIDERS.keys())
         need_usm = any("gt_usm" in getattr(loss, "inputs", ()) for loss in self.losses) or bool(getattr(tp, "gan_gt_usm", False))
         opt_g = build_optimizer(net_g.parameters(), tp.optim_g)
         self.sched_g = build_scheduler(opt_g, tp.scheduler, tp.total_iter)
@@ -146,8 +155,16 @@ class BaseTrainer:
         raise NotImplementedError
 
     def loss_inputs(self, sr: torch.Tensor, pair: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-        """The tensors losses pick their ``inputs`` from."""
-        return {"sr": sr, "gt": pair["gt"], "gt_usm": pair["gt_usm"]}
+        """The tensors losses pick their ``inputs`` from (on-demand ones only when a loss declares them)."""
+        inputs = {"sr": sr, "gt": pair["gt"], "gt_usm": pair["gt_usm"]}
+        for name in self.provided_inputs:
+            inputs[name] = INPUT_PROVIDERS[name](self, pair)
+        return inputs
+
+    @torch.no_grad()
+    def ema_output(self, lq: torch.Tensor) -> torch.Tensor:
+        """The EMA generator's output on ``lq`` (no gradient)."""
+        return self.ema.module(lq)
 
     def check_finite(self, terms: Mapping[str, torch.Tensor]) -> dict[str, float]:
         """The terms as floats (one device sync for all); raises on the first NaN/Inf."""

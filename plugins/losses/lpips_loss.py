@@ -1,0 +1,76 @@
+"""``lpips``: Learned Perceptual Image Patch Similarity as a loss (Zhang, Isola, Efros, Shechtman
+and Wang, "The Unreasonable Effectiveness of Deep Features as a Perceptual Metric", CVPR 2018).
+
+Through the ``lpips`` package (v0.1): inputs in [0,1] are mapped to [-1,1] and normalised by its
+scaling layer; for each backbone layer l the features are unit-normalised over channels,
+``d_l = (f_l(sr) - f_l(gt))^2``, weighted per channel by the package's linear layer w_l and
+averaged over space::
+
+    LPIPS(x, y) = sum_l mean_hw (w_l . d_l)
+    l_g_lpips = weight * mean over the batch of LPIPS(sr, gt)
+
+The linear layers ship inside the ``lpips`` package; the ImageNet backbone (``alex`` ->
+``alexnet-owt-7be5be79.pth``, ``vgg`` -> ``vgg16-397923af.pth``) is found through the weights
+lookup, never downloaded. ``random_weights: true`` (tests only) uses a seeded random backbone.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import attrs
+import torch
+
+from esrgan_core.schema import param
+from esrgan_plugins.losses.backbones import backbone_file
+from esrgan_plugins.losses.base import Loss
+from esrgan_plugins.metrics.lpips_metric import BACKBONE_FILES, load_backbone
+
+
+@attrs.frozen
+class LPIPSLossParams:
+    """Options of ``lpips``."""
+
+    weight: float = param(1.0, ge=0, help="multiplier of the term; 0 switches the loss off")
+    net: Literal["alex", "vgg"] = param("vgg", help="backbone: vgg (usual for training) or alex")
+    target: Literal["gt", "gt_usm"] = param("gt", help="compare against the plain or the USM-sharpened target")
+    weights_path: str | None = param(None, help="torchvision backbone file (else ESRGAN_WEIGHTS_DIR / torch hub cache)")
+    random_weights: bool = param(False, help="seeded random backbone instead of the ImageNet one (tests only)")
+
+
+def build_lpips(params: LPIPSLossParams) -> torch.nn.Module:
+    """The frozen lpips network (eval mode) with its backbone loaded, or seeded random."""
+    import lpips
+
+    file = None
+    if not params.random_weights:
+        file = backbone_file(BACKBONE_FILES[params.net], purpose=f"the lpips loss ({params.net} backbone)",
+                             configured=params.weights_path, config_key="the lpips loss's weights_path")
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        model = lpips.LPIPS(pretrained=True, net=params.net, pnet_rand=True, verbose=False)
+    if file is not None:
+        load_backbone(model, file)
+    return model.eval().requires_grad_(False)
+
+
+class LPIPSLoss(Loss):
+    """``loss(sr=..., gt=...) -> {"l_g_lpips": ...}`` (module docstring)."""
+
+    def __init__(self, params: LPIPSLossParams) -> None:
+        super().__init__()
+        self.params = params
+        self.inputs = ("sr", params.target)
+        self.enabled = params.weight > 0
+        self.model = build_lpips(params)
+
+    def train(self, mode: bool = True) -> LPIPSLoss:
+        """Always stays in eval mode (the network is frozen; its dropout stays off)."""
+        return super().train(False)
+
+    def forward(self, **tensors: torch.Tensor) -> dict[str, torch.Tensor]:
+        if not self.enabled:
+            return {}
+        sr = self.take(tensors, "sr").float()
+        gt = self.take(tensors, self.params.target).detach().float()
+        return {"l_g_lpips": self.params.weight * self.model(sr, gt, normalize=True).mean()}
