@@ -85,7 +85,7 @@ class DISTSFeatures(nn.Module):
         super().__init__()
         self.vgg = VGGFeatures(VGGFeaturesParams(layers=STAGES, vgg_type="vgg16", weights_path=params.weights_path,
                                                  random_weights=params.random_weights),
-                               config_key="the dists loss's weights_path")
+                               config_key="the dists loss's weights_path", purpose="the dists loss")
         for i, layer in enumerate(self.vgg.body):
             if isinstance(layer, nn.MaxPool2d):
                 self.vgg.body[i] = L2Pool(self.vgg.body[i - 2].out_channels)

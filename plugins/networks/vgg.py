@@ -117,7 +117,7 @@ class VGGFeatures(nn.Module):
     returns ``{layer_name: feature}`` for every requested layer (conv features taken before the ReLU).
     """
 
-    def __init__(self, params: VGGFeaturesParams, *, config_key: str = "weights_path") -> None:
+    def __init__(self, params: VGGFeaturesParams, *, config_key: str = "weights_path", purpose: str = "the perceptual loss") -> None:
         super().__init__()
         params.validate()
         self.params = params
@@ -132,7 +132,7 @@ class VGGFeatures(nn.Module):
             filename = WEIGHT_FILES[params.vgg_type]
             path = find_weights(
                 filename,
-                purpose=f"{params.vgg_type.upper()} for the perceptual loss",
+                purpose=f"{params.vgg_type.upper()} for {purpose}",
                 configured=params.weights_path,
                 config_key=config_key,
             )
