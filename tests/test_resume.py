@@ -1,6 +1,7 @@
 """Kill-and-resume: SIGKILL a real training process, re-run the same command, get the same weights.
 
-The run is a tiny ESRGAN stage (G + D + EMA + pair pool) on CPU with ``deterministic: true``. The
+The run is a tiny ESRGAN stage (G + D + EMA + pair pool + the four MoA pair augmentations + the
+LDL loss, which reads the EMA generator's output) on CPU with ``deterministic: true``. The
 interrupted run is killed with SIGKILL (no clean-up code runs, possibly in the middle of writing a
 state) at an iteration drawn at random after the first state was saved; the same command then
 resumes from the newest complete state and finishes. Its final weights, and every logged loss, must
@@ -44,6 +45,11 @@ degradation:
   - {{type: noise}}
 gt_size: 32
 queue_size: 4
+augment:                  # MoA on: every draw comes from the step's generator, so resume stays exact
+  - {{type: cutblur, prob: 0.5}}
+  - {{type: cutmix, prob: 0.5}}
+  - {{type: resizemix, prob: 0.5}}
+  - {{type: mixup, prob: 0.5}}
 logger: {{print_freq: 1, save_checkpoint_freq: 2, keep_states: 2}}
 stages:
   - type: esrgan
@@ -53,6 +59,7 @@ stages:
       total_iter: {TOTAL_ITER}
       losses:
         - {{type: l1, weight: 1.0, target: gt_usm}}
+        - {{type: ldl, weight: 1.0}}
         - {{type: gan, weight: 0.1}}
 """
 TIMEOUT = 300

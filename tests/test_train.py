@@ -144,7 +144,8 @@ def test_official_recipes_validate() -> None:
     from esrgan_core.cli import main
 
     root = Path(__file__).resolve().parents[1] / "configs"
-    for name in ("realesrnet_x4plus", "realesrgan_x4plus", "realesrnet_x2plus", "realesrgan_x2plus", "quickstart"):
+    for name in ("realesrnet_x4plus", "realesrgan_x4plus", "realesrnet_x2plus", "realesrgan_x2plus", "quickstart",
+                 "modern_compact_x4"):
         assert main(["validate", str(root / f"{name}.yml")]) == 0, name
 
 
