@@ -65,3 +65,19 @@ def test_sr_ema_is_provided_only_when_a_loss_declares_it(tmp_path: Path) -> None
     data["stages"][0]["train"]["losses"] = [{"type": "l1"}, {"type": "gan"}]
     plain = make_trainer(context(data))
     assert "sr_ema" not in plain.loss_inputs(plain.net_g(lq), pair)
+
+
+def test_a_missing_backbone_file_stops_the_run_before_the_first_stage_trains(tmp_path, monkeypatch, capsys) -> None:
+    from esrgan_core.cli import main
+    from tests.train_support import tiny_config
+
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    monkeypatch.setenv("ESRGAN_WEIGHTS_DIR", str(tmp_path / "weights"))
+    data = tiny_config(tmp_path / "runs")
+    data["stages"][1]["train"]["losses"].append({"type": "dists", "weight": 0.25})  # in the SECOND stage
+    cfg = tmp_path / "two.yml"
+    cfg.write_text(yaml.safe_dump(data))
+    assert main([str(cfg)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "vgg16-397923af.pth" in err[0] and "dists" in err[0]
+    assert not (tmp_path / "runs" / "tiny" / "esrnet" / "models").exists(), "nothing was trained"

@@ -8,6 +8,9 @@ A loss is a ``torch.nn.Module`` (so ``.to(device)`` moves any frozen network it 
   (discriminator outputs). All images are RGB float NCHW in [0,1].
 - ``enabled``: False when its weight(s) are 0; a disabled loss returns ``{}``.
 - ``adversarial``: True only for losses that also train a discriminator (see ``gan.py``).
+- optionally, on its params class, ``preflight()``: raises (e.g. MissingWeightsError naming the
+  file) if something the loss will need is absent; the train task calls it for every stage's losses
+  before the first stage starts.
 - ``loss(**tensors) -> dict[str, Tensor]``: named scalar terms, already weighted, to be summed
   into the generator objective. Tensors it does not list in ``inputs`` are ignored, so a trainer
   can pass everything it has.

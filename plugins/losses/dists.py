@@ -18,6 +18,7 @@ random VGG16 and alpha, beta ~ N(0.1, 0.01) as the reference initialises them.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal
 
 import attrs
@@ -27,9 +28,9 @@ from torch import nn
 
 from esrgan_core.errors import ModelFileError
 from esrgan_core.schema import param
-from esrgan_plugins.losses.backbones import package_file
+from esrgan_plugins.losses.backbones import backbone_file, package_file
 from esrgan_plugins.losses.base import Loss
-from esrgan_plugins.networks.vgg import VGGFeatures, VGGFeaturesParams
+from esrgan_plugins.networks.vgg import WEIGHT_FILES, VGGFeatures, VGGFeaturesParams
 
 STAGES = ("relu1_2", "relu2_2", "relu3_3", "relu4_3", "relu5_3")
 CHANNELS = (3, 64, 128, 256, 512, 512)
@@ -44,6 +45,19 @@ class DISTSLossParams:
     weights_path: str | None = param(None, help="torchvision vgg16-397923af.pth (else ESRGAN_WEIGHTS_DIR / torch hub cache)")
     alpha_beta_path: str | None = param(None, help="DISTS alpha/beta file (else the one dists-pytorch ships)")
     random_weights: bool = param(False, help="seeded random VGG16 and alpha/beta instead of the trained ones (tests only)")
+
+    def preflight(self) -> None:
+        """Raise MissingWeightsError now if a file is absent (called before training starts)."""
+        if not self.random_weights:
+            backbone_file(WEIGHT_FILES["vgg16"], purpose="VGG16 for the dists loss", configured=self.weights_path,
+                          config_key="the dists loss's weights_path")
+            alpha_beta_file(self)
+
+
+def alpha_beta_file(params: DISTSLossParams) -> Path:
+    """The DISTS alpha/beta file: ``alpha_beta_path`` or the one dists-pytorch ships."""
+    return package_file("DISTS_pytorch", "weights.pt", purpose="the dists loss (alpha/beta)", extra="losses",
+                        configured=params.alpha_beta_path)
 
 
 class L2Pool(nn.Module):
@@ -66,8 +80,7 @@ def load_alpha_beta(params: DISTSLossParams) -> tuple[torch.Tensor, torch.Tensor
     if params.random_weights:
         g = torch.Generator().manual_seed(0)
         return 0.1 + 0.01 * torch.randn(1, n, 1, 1, generator=g), 0.1 + 0.01 * torch.randn(1, n, 1, 1, generator=g)
-    path = package_file("DISTS_pytorch", "weights.pt", purpose="the dists loss (alpha/beta)", extra="losses",
-                        configured=params.alpha_beta_path)
+    path = alpha_beta_file(params)
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
         alpha, beta = state["alpha"].float(), state["beta"].float()

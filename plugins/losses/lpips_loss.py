@@ -16,6 +16,7 @@ lookup, never downloaded. ``random_weights: true`` (tests only) uses a seeded ra
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal
 
 import attrs
@@ -37,15 +38,24 @@ class LPIPSLossParams:
     weights_path: str | None = param(None, help="torchvision backbone file (else ESRGAN_WEIGHTS_DIR / torch hub cache)")
     random_weights: bool = param(False, help="seeded random backbone instead of the ImageNet one (tests only)")
 
+    def preflight(self) -> None:
+        """Raise MissingWeightsError now if the backbone file is absent (called before training starts)."""
+        backbone(self)
+
+
+def backbone(params: LPIPSLossParams) -> Path | None:
+    """The backbone file of ``params`` (None with random weights); MissingWeightsError if absent."""
+    if params.random_weights:
+        return None
+    return backbone_file(BACKBONE_FILES[params.net], purpose=f"the lpips loss ({params.net} backbone)",
+                         configured=params.weights_path, config_key="the lpips loss's weights_path")
+
 
 def build_lpips(params: LPIPSLossParams) -> torch.nn.Module:
     """The frozen lpips network (eval mode) with its backbone loaded, or seeded random."""
     import lpips
 
-    file = None
-    if not params.random_weights:
-        file = backbone_file(BACKBONE_FILES[params.net], purpose=f"the lpips loss ({params.net} backbone)",
-                             configured=params.weights_path, config_key="the lpips loss's weights_path")
+    file = backbone(params)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(0)
         model = lpips.LPIPS(pretrained=True, net=params.net, pnet_rand=True, verbose=False)

@@ -17,8 +17,9 @@ import torch.nn.functional as F
 
 from esrgan_core.errors import ParamError
 from esrgan_core.schema import param
+from esrgan_plugins.losses.backbones import backbone_file
 from esrgan_plugins.losses.base import Loss
-from esrgan_plugins.networks.vgg import LAYER_NAMES, VGGFeatures, VGGFeaturesParams
+from esrgan_plugins.networks.vgg import LAYER_NAMES, WEIGHT_FILES, VGGFeatures, VGGFeaturesParams
 
 DEFAULT_LAYER_WEIGHTS = {"conv1_2": 0.1, "conv2_2": 0.1, "conv3_4": 1.0, "conv4_4": 1.0, "conv5_4": 1.0}
 
@@ -37,6 +38,12 @@ class PerceptualLossParams:
     target: Literal["gt", "gt_usm"] = param("gt", help="compare against the plain or the USM-sharpened target")
     weights_path: str | None = param(None, help="torchvision VGG weights file (else ESRGAN_WEIGHTS_DIR / torch hub cache)")
     random_weights: bool = param(False, help="seeded random VGG weights instead of ImageNet ones (tests only)")
+
+    def preflight(self) -> None:
+        """Raise MissingWeightsError now if the VGG file is absent (called before training starts)."""
+        if not self.random_weights:
+            backbone_file(WEIGHT_FILES[self.vgg_type], purpose=f"{self.vgg_type.upper()} for the perceptual loss",
+                          configured=self.weights_path, config_key="the perceptual loss's weights_path")
 
     def validate(self) -> None:
         if not self.layer_weights:

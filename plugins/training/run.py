@@ -95,8 +95,18 @@ def latest_ema(stage_dir: Path) -> Any:
     return read_pretrained(str(stage_dir / "models" / "net_g_latest.pth"), "params_ema")[0]
 
 
+def preflight(run: Any) -> None:
+    """Files every stage's losses need (pretrained backbones), checked before the first stage starts."""
+    for spec in run.stages:
+        for loss in spec.params.train.losses:
+            check = getattr(loss.params, "preflight", None)
+            if callable(check):
+                check()
+
+
 def run_training(run: Any, ctx: RunContext) -> int:
     """Task entry point: ``factory(params, context) -> exit code``."""
+    preflight(run)
     logging.getLogger("accelerate").setLevel(logging.WARNING)  # its per-file save/load messages
     root = prepare_run_dir(run, ctx.fresh)
     config_hash = hashlib.sha256(resolved_config(run).encode()).hexdigest()[:16]
