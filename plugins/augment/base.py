@@ -7,7 +7,7 @@ identical. An augmentation that is skipped (its ``prob`` draw failed) still made
 
 from __future__ import annotations
 
-from typing import Mapping
+from typing import Any, Mapping
 
 import torch
 import torch.nn.functional as F
@@ -71,6 +71,24 @@ def lr_box(g: torch.Generator, h: int, w: int, ratio: float) -> tuple[int, int, 
     ratio = min(max(ratio, 0.0), 1.0)
     ch, cw = max(1, int(h * ratio)), max(1, int(w * ratio))
     return integer(g, 0, h - ch + 1), integer(g, 0, w - cw + 1), ch, cw
+
+
+class PairAugmentation:
+    """Base of the built-in augmentations: checks the pair, makes the ``prob`` draw, then
+    :meth:`apply` (``pair``: the input, never written to; ``s``: the scale) returns the new pair.
+    """
+
+    def __init__(self, params: Any) -> None:
+        self.params = params
+
+    def apply(self, pair: Mapping[str, torch.Tensor], g: torch.Generator, s: int) -> Pair:
+        raise NotImplementedError
+
+    def __call__(self, pair: Mapping[str, torch.Tensor], g: torch.Generator) -> Pair:
+        s = pair_scale(pair)
+        if not gate(g, self.params.prob):
+            return dict(pair)
+        return self.apply(pair, g, s)
 
 
 def resize(x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:

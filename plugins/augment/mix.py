@@ -16,7 +16,7 @@ import attrs
 import torch
 
 from esrgan_core.schema import param
-from esrgan_plugins.augment.base import Pair, beta, gate, lr_box, normal, pair_scale, permutation, resize, uniform
+from esrgan_plugins.augment.base import Pair, PairAugmentation, beta, lr_box, normal, permutation, resize, uniform
 
 
 @attrs.frozen
@@ -49,31 +49,19 @@ class ResizemixParams:
             raise ParamError("scope", f"must be [low, high] with low <= high, got {list(self.scope)}")
 
 
-class Mixup:
+class Mixup(PairAugmentation):
     """``lq' = v lq + (1-v) lq[perm]``, ``gt' = v gt + (1-v) gt[perm]``, one v ~ Beta(alpha, alpha) per batch."""
 
-    def __init__(self, params: MixupParams) -> None:
-        self.params = params
-
-    def __call__(self, pair: Mapping[str, torch.Tensor], g: torch.Generator) -> Pair:
-        pair_scale(pair)
-        if not gate(g, self.params.prob):
-            return dict(pair)
+    def apply(self, pair: Mapping[str, torch.Tensor], g: torch.Generator, s: int) -> Pair:
         v = beta(g, self.params.alpha, self.params.alpha)
         perm = permutation(g, pair["lq"].shape[0])
         return {k: v * t + (1 - v) * t[perm] for k, t in pair.items()}
 
 
-class Cutmix:
+class Cutmix(PairAugmentation):
     """Copy one LR box of another sample (same place) into lq, and the s x larger box into gt."""
 
-    def __init__(self, params: CutmixParams) -> None:
-        self.params = params
-
-    def __call__(self, pair: Mapping[str, torch.Tensor], g: torch.Generator) -> Pair:
-        s = pair_scale(pair)
-        if not gate(g, self.params.prob):
-            return dict(pair)
+    def apply(self, pair: Mapping[str, torch.Tensor], g: torch.Generator, s: int) -> Pair:
         lq, gt = pair["lq"], pair["gt"]
         y, x, ch, cw = lr_box(g, *lq.shape[-2:], self.params.alpha + 0.01 * normal(g))
         perm = permutation(g, lq.shape[0])
@@ -83,17 +71,14 @@ class Cutmix:
         return {**pair, "lq": lq, "gt": gt}
 
 
-class Resizemix:
+class Resizemix(PairAugmentation):
     """Paste another sample, resized to tau x the image, at a random LR box (gt: the s x box)."""
 
     def __init__(self, params: ResizemixParams) -> None:
         params.validate()
-        self.params = params
+        super().__init__(params)
 
-    def __call__(self, pair: Mapping[str, torch.Tensor], g: torch.Generator) -> Pair:
-        s = pair_scale(pair)
-        if not gate(g, self.params.prob):
-            return dict(pair)
+    def apply(self, pair: Mapping[str, torch.Tensor], g: torch.Generator, s: int) -> Pair:
         lq, gt = pair["lq"], pair["gt"]
         y, x, ch, cw = lr_box(g, *lq.shape[-2:], uniform(g, *self.params.scope))
         perm = permutation(g, lq.shape[0])
@@ -103,7 +88,7 @@ class Resizemix:
         return {**pair, "lq": lq, "gt": gt}
 
 
-class Cutblur:
+class Cutblur(PairAugmentation):
     """CutBlur on the LR grid: mix lq with ``down(gt)`` (the GT bicubically downscaled to the LR size).
 
     With probability 1/2 the LR box of lq is replaced by ``down(gt)`` (clean content inside), else
@@ -111,13 +96,7 @@ class Cutblur:
     At scale 1 ``down(gt) = gt``: exactly the paper's "HR into LR, or the reverse".
     """
 
-    def __init__(self, params: CutmixParams) -> None:
-        self.params = params
-
-    def __call__(self, pair: Mapping[str, torch.Tensor], g: torch.Generator) -> Pair:
-        pair_scale(pair)
-        if not gate(g, self.params.prob):
-            return dict(pair)
+    def apply(self, pair: Mapping[str, torch.Tensor], g: torch.Generator, s: int) -> Pair:
         lq = pair["lq"]
         y, x, ch, cw = lr_box(g, *lq.shape[-2:], self.params.alpha + 0.01 * normal(g))
         inside = uniform(g) < 0.5

@@ -18,7 +18,7 @@ A loss is a ``torch.nn.Module`` (so ``.to(device)`` moves any frozen network it 
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 import torch
 from torch import nn
@@ -42,6 +42,32 @@ class Loss(nn.Module):
             raise ValueError(
                 f"loss {type(self).__name__} needs the input {name!r}; got {', '.join(sorted(tensors)) or 'none'}"
             ) from None
+
+
+class TargetLoss(Loss):
+    """A loss of ``sr`` against ``params.target`` (``gt`` or ``gt_usm``), on when ``params.weight > 0``.
+
+    Subclasses implement :meth:`terms` on the two tensors; a disabled loss returns ``{}``.
+    """
+
+    extra_inputs: tuple[str, ...] = ()
+
+    def __init__(self, params: Any) -> None:
+        super().__init__()
+        validate = getattr(params, "validate", None)
+        if callable(validate):
+            validate()
+        self.params = params
+        self.inputs = ("sr", *self.extra_inputs, params.target)
+        self.enabled = params.weight > 0
+
+    def terms(self, sr: torch.Tensor, target: torch.Tensor, tensors: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        raise NotImplementedError
+
+    def forward(self, **tensors: torch.Tensor) -> dict[str, torch.Tensor]:
+        if not self.enabled:
+            return {}
+        return self.terms(self.take(tensors, "sr"), self.take(tensors, self.params.target), tensors)
 
 
 def reduce(values: torch.Tensor, reduction: str) -> torch.Tensor:

@@ -18,7 +18,7 @@ import attrs
 import torch
 
 from esrgan_core.schema import param
-from esrgan_plugins.losses.base import Loss
+from esrgan_plugins.losses.base import TargetLoss
 
 RGB_TO_LMS = (
     (0.4122214708, 0.5363325363, 0.0514459929),
@@ -57,20 +57,16 @@ def rgb_to_oklab(rgb01: torch.Tensor) -> torch.Tensor:
     return torch.einsum("ij,njhw->nihw", m2, lms)
 
 
-class ColorLoss(Loss):
+class ColorLoss(TargetLoss):
     """``loss(sr=..., gt=...) -> {"l_g_color_chroma": ..., "l_g_color_luma": ...}`` (disabled terms left out)."""
 
     def __init__(self, params: ColorLossParams) -> None:
-        super().__init__()
-        self.params = params
-        self.inputs = ("sr", params.target)
+        super().__init__(params)
         self.enabled = params.weight > 0 and (params.chroma_weight > 0 or params.luma_weight > 0)
 
-    def forward(self, **tensors: torch.Tensor) -> dict[str, torch.Tensor]:
-        if not self.enabled:
-            return {}
+    def terms(self, sr: torch.Tensor, target: torch.Tensor, tensors: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         p = self.params
-        diff = (rgb_to_oklab(self.take(tensors, "sr")) - rgb_to_oklab(self.take(tensors, p.target))).abs()
+        diff = (rgb_to_oklab(sr) - rgb_to_oklab(target)).abs()
         out: dict[str, torch.Tensor] = {}
         if p.chroma_weight > 0:
             out["l_g_color_chroma"] = p.weight * p.chroma_weight * diff[:, 1:].mean()

@@ -29,7 +29,7 @@ from torch import nn
 from esrgan_core.errors import ModelFileError
 from esrgan_core.schema import param
 from esrgan_plugins.losses.backbones import backbone_file, package_file
-from esrgan_plugins.losses.base import Loss
+from esrgan_plugins.losses.base import TargetLoss
 from esrgan_plugins.networks.vgg import WEIGHT_FILES, VGGFeatures, VGGFeaturesParams
 
 STAGES = ("relu1_2", "relu2_2", "relu3_3", "relu4_3", "relu5_3")
@@ -124,23 +124,18 @@ def dists(fx: list[torch.Tensor], fy: list[torch.Tensor], alpha: torch.Tensor, b
     return 1 - score.flatten()
 
 
-class DISTSLoss(Loss):
+class DISTSLoss(TargetLoss):
     """``loss(sr=..., gt=...) -> {"l_g_dists": ...}`` (module docstring)."""
 
     def __init__(self, params: DISTSLossParams) -> None:
-        super().__init__()
-        self.params = params
-        self.inputs = ("sr", params.target)
-        self.enabled = params.weight > 0
+        super().__init__(params)
         self.features = DISTSFeatures(params)
         alpha, beta = load_alpha_beta(params)
         self.register_buffer("alpha", alpha, persistent=False)
         self.register_buffer("beta", beta, persistent=False)
 
-    def forward(self, **tensors: torch.Tensor) -> dict[str, torch.Tensor]:
-        if not self.enabled:
-            return {}
-        fx = self.features(self.take(tensors, "sr").float())
+    def terms(self, sr: torch.Tensor, target: torch.Tensor, tensors: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        fx = self.features(sr.float())
         with torch.no_grad():
-            fy = self.features(self.take(tensors, self.params.target).detach().float())
+            fy = self.features(target.detach().float())
         return {"l_g_dists": self.params.weight * dists(fx, fy, self.alpha, self.beta).mean()}

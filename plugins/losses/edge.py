@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F
 
 from esrgan_core.schema import param
-from esrgan_plugins.losses.base import Loss
+from esrgan_plugins.losses.base import TargetLoss
 
 SOBEL_X = ((-1.0, 0.0, 1.0), (-2.0, 0.0, 2.0), (-1.0, 0.0, 1.0))
 
@@ -39,17 +39,9 @@ def sobel(x: torch.Tensor) -> torch.Tensor:
     return out.reshape(n, c, 2, h, w).transpose(1, 2)
 
 
-class SobelEdgeLoss(Loss):
+class SobelEdgeLoss(TargetLoss):
     """``loss(sr=..., gt=...) -> {"l_g_edge": ...}`` (module docstring)."""
 
-    def __init__(self, params: SobelEdgeLossParams) -> None:
-        super().__init__()
-        self.params = params
-        self.inputs = ("sr", params.target)
-        self.enabled = params.weight > 0
-
-    def forward(self, **tensors: torch.Tensor) -> dict[str, torch.Tensor]:
-        if not self.enabled:
-            return {}
-        diff = sobel(self.take(tensors, "sr")) - sobel(self.take(tensors, self.params.target))
+    def terms(self, sr: torch.Tensor, target: torch.Tensor, tensors: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        diff = sobel(sr) - sobel(target)
         return {"l_g_edge": self.params.weight * diff.abs().mean()}

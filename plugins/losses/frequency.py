@@ -29,7 +29,7 @@ import attrs
 import torch
 
 from esrgan_core.schema import param
-from esrgan_plugins.losses.base import Loss
+from esrgan_plugins.losses.base import TargetLoss
 
 
 @attrs.frozen
@@ -74,20 +74,16 @@ def wrapped_phase_difference(a: torch.Tensor, b: torch.Tensor, eps: float = 1e-8
     return torch.atan2(torch.where(ok, z.imag, torch.zeros_like(z.imag)), torch.where(ok, z.real, torch.ones_like(z.real)))
 
 
-class FFTLoss(Loss):
+class FFTLoss(TargetLoss):
     """``loss(sr=..., gt=...) -> {"l_g_fft": ...}`` (module docstring)."""
 
     def __init__(self, params: FFTLossParams) -> None:
-        super().__init__()
-        self.params = params
-        self.inputs = ("sr", params.target)
+        super().__init__(params)
         self.enabled = params.weight > 0 and (params.amplitude_weight > 0 or params.phase_weight > 0)
 
-    def forward(self, **tensors: torch.Tensor) -> dict[str, torch.Tensor]:
-        if not self.enabled:
-            return {}
+    def terms(self, sr: torch.Tensor, target: torch.Tensor, tensors: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         p = self.params
-        fx, fy = spectrum(self.take(tensors, "sr")), spectrum(self.take(tensors, p.target))
+        fx, fy = spectrum(sr), spectrum(target)
         amp = (magnitude(fx) - magnitude(fy)).abs().mean()
         phase = wrapped_phase_difference(fx, fy).abs().mean()
         return {"l_g_fft": p.weight * (p.amplitude_weight * amp + p.phase_weight * phase)}
@@ -102,21 +98,12 @@ def patches(x: torch.Tensor, factor: int) -> torch.Tensor:
     return x.reshape(n, c, factor, ph, factor, pw).permute(0, 2, 4, 1, 3, 5).reshape(n, factor * factor, c, ph, pw)
 
 
-class FocalFrequencyLoss(Loss):
+class FocalFrequencyLoss(TargetLoss):
     """``loss(sr=..., gt=...) -> {"l_g_ffl": ...}`` (module docstring)."""
 
-    def __init__(self, params: FocalFrequencyLossParams) -> None:
-        super().__init__()
-        self.params = params
-        self.inputs = ("sr", params.target)
-        self.enabled = params.weight > 0
-
-    def forward(self, **tensors: torch.Tensor) -> dict[str, torch.Tensor]:
-        if not self.enabled:
-            return {}
+    def terms(self, sr: torch.Tensor, target: torch.Tensor, tensors: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         p = self.params
-        fx = spectrum(patches(self.take(tensors, "sr"), p.patch_factor))
-        fy = spectrum(patches(self.take(tensors, p.target), p.patch_factor))
+        fx, fy = spectrum(patches(sr, p.patch_factor)), spectrum(patches(target, p.patch_factor))
         if p.ave_spectrum:
             fx, fy = fx.mean(0, keepdim=True), fy.mean(0, keepdim=True)
         d = fx - fy

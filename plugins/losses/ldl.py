@@ -23,7 +23,7 @@ import torch
 import torch.nn.functional as F
 
 from esrgan_core.schema import param
-from esrgan_plugins.losses.base import Loss
+from esrgan_plugins.losses.base import TargetLoss
 
 
 @attrs.frozen
@@ -57,19 +57,12 @@ def artifact_map(sr: torch.Tensor, sr_ema: torch.Tensor, gt: torch.Tensor, ksize
     return torch.where(r < r_ema, torch.zeros_like(weight), weight)
 
 
-class LDLLoss(Loss):
+class LDLLoss(TargetLoss):
     """``loss(sr=..., sr_ema=..., gt=...) -> {"l_g_ldl": ...}`` (module docstring)."""
 
-    def __init__(self, params: LDLLossParams) -> None:
-        super().__init__()
-        params.validate()
-        self.params = params
-        self.inputs = ("sr", "sr_ema", params.target)
-        self.enabled = params.weight > 0
+    extra_inputs = ("sr_ema",)
 
-    def forward(self, **tensors: torch.Tensor) -> dict[str, torch.Tensor]:
-        if not self.enabled:
-            return {}
-        sr, gt = self.take(tensors, "sr").float(), self.take(tensors, self.params.target).float()
+    def terms(self, sr: torch.Tensor, gt: torch.Tensor, tensors: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        sr, gt = sr.float(), gt.float()
         m = artifact_map(sr, self.take(tensors, "sr_ema").float().detach(), gt, self.params.kernel_size)
         return {"l_g_ldl": self.params.weight * (m * sr - m * gt).abs().mean()}

@@ -24,7 +24,7 @@ import torch
 
 from esrgan_core.schema import param
 from esrgan_plugins.losses.backbones import backbone_file
-from esrgan_plugins.losses.base import Loss
+from esrgan_plugins.losses.base import TargetLoss
 from esrgan_plugins.metrics.lpips_metric import BACKBONE_FILES, load_backbone
 
 
@@ -64,23 +64,17 @@ def build_lpips(params: LPIPSLossParams) -> torch.nn.Module:
     return model.eval().requires_grad_(False)
 
 
-class LPIPSLoss(Loss):
+class LPIPSLoss(TargetLoss):
     """``loss(sr=..., gt=...) -> {"l_g_lpips": ...}`` (module docstring)."""
 
     def __init__(self, params: LPIPSLossParams) -> None:
-        super().__init__()
-        self.params = params
-        self.inputs = ("sr", params.target)
-        self.enabled = params.weight > 0
+        super().__init__(params)
         self.model = build_lpips(params)
 
     def train(self, mode: bool = True) -> LPIPSLoss:
         """Always stays in eval mode (the network is frozen; its dropout stays off)."""
         return super().train(False)
 
-    def forward(self, **tensors: torch.Tensor) -> dict[str, torch.Tensor]:
-        if not self.enabled:
-            return {}
-        sr = self.take(tensors, "sr").float()
-        gt = self.take(tensors, self.params.target).detach().float()
-        return {"l_g_lpips": self.params.weight * self.model(sr, gt, normalize=True).mean()}
+    def terms(self, sr: torch.Tensor, target: torch.Tensor, tensors: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        value = self.model(sr.float(), target.detach().float(), normalize=True)
+        return {"l_g_lpips": self.params.weight * value.mean()}

@@ -12,7 +12,7 @@ import attrs
 import torch
 
 from esrgan_core.schema import param
-from esrgan_plugins.losses.base import Loss, reduce
+from esrgan_plugins.losses.base import TargetLoss, reduce
 
 
 @attrs.frozen
@@ -32,26 +32,20 @@ class CharbonnierLossParams(PixelLossParams):
     eps: float = param(1e-12, gt=0, help="added to d^2 inside the square root")
 
 
-class PixelLoss(Loss):
+class PixelLoss(TargetLoss):
     """Base of the pixel losses: ``loss(sr=..., gt=...|gt_usm=...) -> {name: weighted scalar}``."""
 
     default_name = "l_g_pix"
 
     def __init__(self, params: PixelLossParams) -> None:
-        super().__init__()
-        self.params = params
-        self.inputs = ("sr", params.target)
-        self.enabled = params.weight > 0
+        super().__init__(params)
         self.term = params.name or self.default_name
 
     def elementwise(self, diff: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError
 
-    def forward(self, **tensors: torch.Tensor) -> dict[str, torch.Tensor]:
-        if not self.enabled:
-            return {}
-        diff = self.take(tensors, "sr") - self.take(tensors, self.params.target)
-        return {self.term: self.params.weight * reduce(self.elementwise(diff), self.params.reduction)}
+    def terms(self, sr: torch.Tensor, target: torch.Tensor, tensors: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        return {self.term: self.params.weight * reduce(self.elementwise(sr - target), self.params.reduction)}
 
 
 class L1Loss(PixelLoss):

@@ -24,7 +24,7 @@ import torch.nn.functional as F
 
 from esrgan_core.errors import ParamError
 from esrgan_core.schema import param
-from esrgan_plugins.losses.base import Loss
+from esrgan_plugins.losses.base import TargetLoss
 
 SIGMAS = (0.5, 1.0, 2.0, 4.0, 8.0)
 
@@ -84,25 +84,18 @@ def ms_ssim_map(x: torch.Tensor, y: torch.Tensor, sigmas: tuple[float, ...], dat
     return lum * cs.prod(dim=1)
 
 
-class MSSSIMLoss(Loss):
+class MSSSIMLoss(TargetLoss):
     """``weight * mean(1 - MS-SSIM)``, or with ``alpha`` < 1 the MS-SSIM-L1 mix (module docstring)."""
 
     default_name = "l_g_ms_ssim"
 
     def __init__(self, params: MSSSIMLossParams) -> None:
-        super().__init__()
-        params.validate()
-        self.params = params
-        self.inputs = ("sr", params.target)
-        self.enabled = params.weight > 0
+        super().__init__(params)
         self.term = params.name or self.default_name
         self.alpha = getattr(params, "alpha", 1.0)
 
-    def forward(self, **tensors: torch.Tensor) -> dict[str, torch.Tensor]:
-        if not self.enabled:
-            return {}
+    def terms(self, x: torch.Tensor, y: torch.Tensor, tensors: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         p = self.params
-        x, y = self.take(tensors, "sr"), self.take(tensors, p.target)
         loss = 1 - ms_ssim_map(x, y, p.sigmas, p.data_range)
         if self.alpha < 1:
             c = x.shape[1]
