@@ -73,7 +73,7 @@ class PairMaker:
         self.need_usm = need_usm  # False: nothing reads gt_usm, so it is not computed (it is gt)
         self.pipeline = build_pipeline(run.degradation, run.scale, ctx) if self.high_order else None
         self.pool = PairPool(run.queue_size if self.high_order else 0)
-        self.augment = [spec.build(ctx.registries) for spec in getattr(run, "augment", ())]
+        self.augment = [spec.build(ctx.registries) for spec in run.augment]
 
     def make(self, batch: Mapping[str, Any], generator: torch.Generator, device: torch.device) -> dict[str, torch.Tensor]:
         gt = batch["gt"].to(device, non_blocking=True).float()
