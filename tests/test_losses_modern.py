@@ -265,3 +265,17 @@ def test_ldl_map_is_zero_without_error_and_larger_on_high_frequency_artefacts():
     far = (slice(None), slice(None), slice(0, 1), slice(0, 1))  # more than k/2 from any error
     assert m_hf[far].abs().max() == 0
     assert artifact_map(hf, hf * 2, gt).abs().max() == 0  # the EMA model errs more everywhere: no artefact
+
+
+def test_statistics_losses_ignore_autocast():
+    _, gt = _pair(10, (1, 3, 16, 16))
+    sr = (gt + 0.01 * torch.randn(gt.shape, generator=torch.Generator().manual_seed(0))).clamp(0, 1)  # small losses
+    sr, gt = sr.bfloat16().float(), gt.bfloat16().float()  # what a bf16 network gives, in both cases
+    for loss in (MSSSIMLoss(MSSSIMLossParams()), ColorLoss(ColorLossParams(luma_weight=1.0)), FFTLoss(FFTLossParams()),
+                 FocalFrequencyLoss(FocalFrequencyLossParams()), SobelEdgeLoss(SobelEdgeLossParams())):
+        ref = loss(sr=sr, gt=gt)
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            low = loss(sr=sr.bfloat16(), gt=gt.bfloat16())
+        for k, v in low.items():
+            assert v.dtype == torch.float32
+            assert v.item() == pytest.approx(ref[k].item(), rel=2e-2), type(loss).__name__

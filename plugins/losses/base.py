@@ -47,10 +47,13 @@ class Loss(nn.Module):
 class TargetLoss(Loss):
     """A loss of ``sr`` against ``params.target`` (``gt`` or ``gt_usm``), on when ``params.weight > 0``.
 
-    Subclasses implement :meth:`terms` on the two tensors; a disabled loss returns ``{}``.
+    Subclasses implement :meth:`terms` on the two tensors; a disabled loss returns ``{}``. With
+    ``full_precision`` the terms are computed in float32 with autocast off (statistics such as
+    E[x^2] - E[x]^2 lose everything in bf16/fp16).
     """
 
     extra_inputs: tuple[str, ...] = ()
+    full_precision: bool = False
 
     def __init__(self, params: Any) -> None:
         super().__init__()
@@ -67,7 +70,11 @@ class TargetLoss(Loss):
     def forward(self, **tensors: torch.Tensor) -> dict[str, torch.Tensor]:
         if not self.enabled:
             return {}
-        return self.terms(self.take(tensors, "sr"), self.take(tensors, self.params.target), tensors)
+        sr, target = self.take(tensors, "sr"), self.take(tensors, self.params.target)
+        if not self.full_precision:
+            return self.terms(sr, target, tensors)
+        with torch.autocast(sr.device.type, enabled=False):
+            return self.terms(sr.float(), target.float(), tensors)
 
 
 def reduce(values: torch.Tensor, reduction: str) -> torch.Tensor:

@@ -60,6 +60,8 @@ def rgb_to_oklab(rgb01: torch.Tensor) -> torch.Tensor:
 class ColorLoss(TargetLoss):
     """``loss(sr=..., gt=...) -> {"l_g_color_chroma": ..., "l_g_color_luma": ...}`` (disabled terms left out)."""
 
+    full_precision = True
+
     def __init__(self, params: ColorLossParams) -> None:
         super().__init__(params)
         self.enabled = params.weight > 0 and (params.chroma_weight > 0 or params.luma_weight > 0)

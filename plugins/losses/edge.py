@@ -42,6 +42,8 @@ def sobel(x: torch.Tensor) -> torch.Tensor:
 class SobelEdgeLoss(TargetLoss):
     """``loss(sr=..., gt=...) -> {"l_g_edge": ...}`` (module docstring)."""
 
+    full_precision = True
+
     def terms(self, sr: torch.Tensor, target: torch.Tensor, tensors: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         diff = sobel(sr) - sobel(target)
         return {"l_g_edge": self.params.weight * diff.abs().mean()}

@@ -77,6 +77,8 @@ def wrapped_phase_difference(a: torch.Tensor, b: torch.Tensor, eps: float = 1e-8
 class FFTLoss(TargetLoss):
     """``loss(sr=..., gt=...) -> {"l_g_fft": ...}`` (module docstring)."""
 
+    full_precision = True
+
     def __init__(self, params: FFTLossParams) -> None:
         super().__init__(params)
         self.enabled = params.weight > 0 and (params.amplitude_weight > 0 or params.phase_weight > 0)
@@ -100,6 +102,8 @@ def patches(x: torch.Tensor, factor: int) -> torch.Tensor:
 
 class FocalFrequencyLoss(TargetLoss):
     """``loss(sr=..., gt=...) -> {"l_g_ffl": ...}`` (module docstring)."""
+
+    full_precision = True
 
     def terms(self, sr: torch.Tensor, target: torch.Tensor, tensors: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         p = self.params

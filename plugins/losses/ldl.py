@@ -60,6 +60,8 @@ def artifact_map(sr: torch.Tensor, sr_ema: torch.Tensor, gt: torch.Tensor, ksize
 class LDLLoss(TargetLoss):
     """``loss(sr=..., sr_ema=..., gt=...) -> {"l_g_ldl": ...}`` (module docstring)."""
 
+    full_precision = True
+
     extra_inputs = ("sr_ema",)
 
     def terms(self, sr: torch.Tensor, gt: torch.Tensor, tensors: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:

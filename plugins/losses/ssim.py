@@ -87,6 +87,8 @@ def ms_ssim_map(x: torch.Tensor, y: torch.Tensor, sigmas: tuple[float, ...], dat
 class MSSSIMLoss(TargetLoss):
     """``weight * mean(1 - MS-SSIM)``, or with ``alpha`` < 1 the MS-SSIM-L1 mix (module docstring)."""
 
+    full_precision = True
+
     default_name = "l_g_ms_ssim"
 
     def __init__(self, params: MSSSIMLossParams) -> None:
