@@ -16,6 +16,7 @@ with C1 = (0.01 R)^2, C2 = (0.03 R)^2 and R = data_range (1 for [0,1] images).
 
 from __future__ import annotations
 
+import math
 from typing import Literal
 
 import attrs
@@ -53,31 +54,30 @@ class MSSSIML1LossParams(MSSSIMLossParams):
     alpha: float = param(0.84, ge=0, le=1, help="share of the MS-SSIM term; 1 - alpha goes to the Gaussian-weighted L1")
 
 
-def gaussian_windows(sigmas: tuple[float, ...], channels: int) -> torch.Tensor:
-    """(len(sigmas) * channels) x 1 x k x k normalised Gaussians, k = 2 * ceil(2 sigma_max) + 1."""
-    radius = int(torch.tensor(2.0 * max(sigmas)).ceil())
+def gaussian_kernels(sigmas: tuple[float, ...]) -> torch.Tensor:
+    """M x k normalised 1-D Gaussians, one per sigma, k = 2 * ceil(2 * max(sigmas)) + 1."""
+    radius = math.ceil(2.0 * max(sigmas))
     x = torch.arange(-radius, radius + 1, dtype=torch.float64)
-    out = []
-    for s in sigmas:
-        g = torch.exp(-(x * x) / (2 * s * s))
-        g2 = torch.outer(g, g)
-        out.append((g2 / g2.sum()).expand(channels, -1, -1))
-    return torch.cat(out)[:, None].float()
+    g = torch.exp(-(x[None] ** 2) / (2 * torch.tensor(sigmas, dtype=torch.float64)[:, None] ** 2))
+    return (g / g.sum(1, keepdim=True)).float()
+
+
+def gaussian_blur(t: torch.Tensor, kernels: torch.Tensor) -> torch.Tensor:
+    """Every image channel blurred by every kernel (separable, zero padding): N x C x H x W -> N x M x C x H x W."""
+    m, k = kernels.shape
+    c = t.shape[1]
+    w = kernels.to(t.device).repeat_interleave(c, 0)  # (M*C) x k, kernel-major like t.repeat below
+    out = F.conv2d(t.repeat(1, m, 1, 1), w[:, None, :, None], padding=(k // 2, 0), groups=m * c)
+    out = F.conv2d(out, w[:, None, None, :], padding=(0, k // 2), groups=m * c)
+    return out.unflatten(1, (m, c))
 
 
 def ms_ssim_map(x: torch.Tensor, y: torch.Tensor, sigmas: tuple[float, ...], data_range: float = 1.0) -> torch.Tensor:
     """Per-pixel, per-channel MS-SSIM of N x C x H x W images (see the module docstring)."""
     x, y = x.float(), y.float()
-    c, m = x.shape[1], len(sigmas)
-    win = gaussian_windows(sigmas, c).to(x.device)
-    pad = win.shape[-1] // 2
-
-    def blur(t: torch.Tensor) -> torch.Tensor:  # N x C x H x W -> N x M x C x H x W
-        out = F.conv2d(t.repeat(1, m, 1, 1), win, padding=pad, groups=m * c)
-        return out.unflatten(1, (m, c))
-
-    mx, my = blur(x), blur(y)
-    sxx, syy, sxy = blur(x * x) - mx * mx, blur(y * y) - my * my, blur(x * y) - mx * my
+    blurred = gaussian_blur(torch.cat([x, y, x * x, y * y, x * y], 1), gaussian_kernels(sigmas))
+    mx, my, exx, eyy, exy = blurred.chunk(5, dim=2)
+    sxx, syy, sxy = exx - mx * mx, eyy - my * my, exy - mx * my
     c1, c2 = (0.01 * data_range) ** 2, (0.03 * data_range) ** 2
     lum = (2 * mx[:, -1] * my[:, -1] + c1) / (mx[:, -1] ** 2 + my[:, -1] ** 2 + c1)
     cs = (2 * sxy + c2) / (sxx + syy + c2)
@@ -100,9 +100,7 @@ class MSSSIMLoss(TargetLoss):
         p = self.params
         loss = 1 - ms_ssim_map(x, y, p.sigmas, p.data_range)
         if self.alpha < 1:
-            c = x.shape[1]
-            last = gaussian_windows(p.sigmas[-1:], c).to(x.device)
-            l1 = F.conv2d((x.float() - y.float()).abs(), last, padding=last.shape[-1] // 2, groups=c)
+            l1 = gaussian_blur((x - y).abs(), gaussian_kernels(p.sigmas[-1:]))[:, 0]
             loss = self.alpha * loss + (1 - self.alpha) * l1 / p.data_range
         return {self.term: p.weight * loss.mean()}
 
