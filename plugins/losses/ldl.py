@@ -60,11 +60,9 @@ def artifact_map(sr: torch.Tensor, sr_ema: torch.Tensor, gt: torch.Tensor, ksize
 class LDLLoss(TargetLoss):
     """``loss(sr=..., sr_ema=..., gt=...) -> {"l_g_ldl": ...}`` (module docstring)."""
 
-    full_precision = True
-
+    full_precision = True  # sr and gt arrive as float32
     extra_inputs = ("sr_ema",)
 
     def terms(self, sr: torch.Tensor, gt: torch.Tensor, tensors: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-        sr, gt = sr.float(), gt.float()
         m = artifact_map(sr, self.take(tensors, "sr_ema").float().detach(), gt, self.params.kernel_size)
         return {"l_g_ldl": self.params.weight * (m * sr - m * gt).abs().mean()}
