@@ -33,6 +33,12 @@ class UpscaleParams:
     alpha: Literal["model", "resize"] = param("model", help="alpha channel: through the model (as RGB) or Lanczos-resized")
     progress: bool = param(True, help="show a progress bar")
     engine: Literal["torch", "onnxruntime", "ncnn"] = param("torch", help="runtime: torch, or onnxruntime/ncnn for files from `esrgan-run export` (CPU)")
+    fps: float | None = param(None, gt=0, help="videos: constant output frame rate (every frame kept, retimed); default: the input's timestamps")
+    codec: str | None = param(None, help="videos: encoder (libx264, libx265, libvpx-vp9, ffv1, ...); default: the input's codec")
+    crf: int | None = param(None, ge=0, le=63, help="videos: constant-quality factor of the encoder (default: the encoder's)")
+    preset: str | None = param(None, help="videos: encoder preset (x264/x265: ultrafast..veryslow; VP9: good, best, realtime)")
+    frame_batch: int = param(4, ge=1, help="videos: frames per forward pass (untiled only)")
+    segment_frames: int = param(240, ge=1, help="videos: frames per resumable segment (each starts with a key frame)")
 
     def validate(self) -> None:
         if self.interpolate is not None and self.model2 is None:
