@@ -60,13 +60,16 @@ def codec_options(codec: str, crf: int | None, preset: str | None) -> dict[str, 
     return opts
 
 
+def _tag_colours(cc: Any, info: VideoInfo) -> None:
+    cc.color_range, cc.colorspace = info.color_range, info.colorspace
+    cc.color_primaries, cc.color_trc = info.color_primaries, info.color_trc
+
+
 def _add_video_stream(container: Any, spec: EncodeSpec, info: VideoInfo) -> Any:
     s = container.add_stream(spec.codec, rate=spec.rate, options=dict(spec.options))
     s.width, s.height, s.pix_fmt = spec.width, spec.height, spec.pix_fmt
     s.time_base = s.codec_context.time_base = spec.time_base
-    cc = s.codec_context
-    cc.color_range, cc.colorspace = info.color_range, info.colorspace
-    cc.color_primaries, cc.color_trc = info.color_primaries, info.color_trc
+    _tag_colours(s.codec_context, info)
     return s
 
 
@@ -160,6 +163,7 @@ def assemble(tmp: Path, dst: Path, segments: list[Path], src: Path, info: VideoI
                 av.open(str(tmp), "w", format=FORMAT_FOR_SUFFIX.get(dst.suffix.lower())) as out:
             vout = out.add_stream_from_template(first.streams.video[0])
             vout.time_base = spec.time_base
+            _tag_colours(vout.codec_context, info)  # NUT does not keep the colour tags; codecs like FFV1 need them
             if spec.rotation:
                 vout.set_display_rotation(spec.rotation)
             copied = {i: out.add_stream_from_template(inp.streams[i]) for i in info.copied}
