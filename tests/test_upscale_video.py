@@ -39,7 +39,7 @@ def _image_path_result(model: Path, rgb_u8: np.ndarray, pix_fmt: str = "yuv420p"
 @pytest.mark.parametrize("tile", [0, 16])
 def test_video_keeps_frames_timestamps_audio_and_equals_the_image_path(tmp_path, model, tile):
     src = tmp_path / "clip.mkv"
-    make_video(src, codec="ffv1", pix_fmt="yuv420p", audio="flac")
+    make_video(src, codec="ffv1", pix_fmt="yuv420p", audio="flac", subtitles=True)
     code = _run("-i", str(src), "-o", str(tmp_path / "out"), "-m", str(model), "--tile", str(tile),
                 "--tile-overlap", "4", "--segment-frames", "8", "--frame-batch", "3")
     assert code == 0
@@ -48,6 +48,7 @@ def test_video_keeps_frames_timestamps_audio_and_equals_the_image_path(tmp_path,
     assert [t for t, _ in got] == [t for t, _ in want]
     assert len(got) == 30 and got[0][1].shape == (96, 128, 3)
     assert packets(dst, "audio") == packets(src, "audio")
+    assert len(packets(src, "subtitle")) == 2 and packets(dst, "subtitle") == packets(src, "subtitle")
     with av.open(str(dst)) as c:
         assert c.streams.video[0].codec_context.name == "ffv1"
         assert c.streams.video[0].codec_context.pix_fmt == "yuv420p"
@@ -235,3 +236,12 @@ def test_sigint_to_the_command_leaves_a_partial_that_the_same_command_finishes(t
     got, want = frames(dst), frames(tmp_path / "full" / "clip_out.mkv")
     assert len(got) == 60 and [t for t, _ in got] == [t for t, _ in want]
     assert all(np.array_equal(a, b) for (_, a), (_, b) in zip(got, want))
+
+
+def test_realesr_animevideov3_on_a_tiny_clip(tmp_path, monkeypatch):
+    monkeypatch.setenv("ESRGAN_CACHE_DIR", str(tmp_path / "cache"))  # the built-in model converts from local files
+    src = tmp_path / "clip.mp4"
+    pts = make_video(src, codec="libx264", audio="aac", n=6)
+    assert _run("-i", str(src), "-o", str(tmp_path / "out"), "-m", "realesr-animevideov3") == 0
+    got = frames(tmp_path / "out" / "clip_out.mp4")
+    assert [t * 1000 for t, _ in got] == pts and got[0][1].shape == (96, 128, 3)

@@ -43,11 +43,13 @@ def pattern_rgb(i: int, w: int, h: int) -> np.ndarray:
 
 def make_video(path: Path, *, codec: str = "ffv1", pix_fmt: str = "yuv420p", size: tuple[int, int] = (32, 24),
                n: int = 30, audio: str | None = "flac", pts: list[int] | None = None, rotation: int = 0,
-               color_range: int | None = None, colorspace: int | None = None) -> list[int]:
-    """Write a video with a moving pattern (and a 440 Hz tone); returns the frames' pts in milliseconds."""
+               color_range: int | None = None, colorspace: int | None = None, subtitles: bool = False) -> list[int]:
+    """Write a video with a moving pattern (a 440 Hz tone, two SubRip cues); returns the frames' pts in ms."""
     pts = pts or vfr_pts(n)
     w, h = size
-    with av.open(str(path), "w") as out:
+    srt = path.with_name(path.stem + "-cues.srt")
+    srt.write_text("1\n00:00:00,100 --> 00:00:00,400\nHello\n\n2\n00:00:00,500 --> 00:00:00,800\nWorld\n\n")
+    with av.open(str(path), "w") as out, av.open(str(srt)) as cues:
         v = out.add_stream(codec, rate=30)
         v.width, v.height, v.pix_fmt = w, h, pix_fmt
         v.time_base = v.codec_context.time_base = MS
@@ -58,6 +60,7 @@ def make_video(path: Path, *, codec: str = "ffv1", pix_fmt: str = "yuv420p", siz
         if rotation:
             v.set_display_rotation(rotation)
         a = out.add_stream(audio, rate=8000, layout="mono") if audio else None
+        sub = out.add_stream_from_template(cues.streams[0]) if subtitles else None
         for i, p in enumerate(pts):
             frame = av.VideoFrame.from_ndarray(pattern_rgb(i, w, h), format="rgb24")
             frame = frame.reformat(format=pix_fmt, dst_color_range=color_range or 0)
@@ -71,6 +74,11 @@ def make_video(path: Path, *, codec: str = "ffv1", pix_fmt: str = "yuv420p", siz
             af.sample_rate, af.pts = 8000, 0
             out.mux(a.encode(af))
             out.mux(a.encode(None))
+        for packet in cues.demux(cues.streams[0]) if sub is not None else ():
+            if packet.size:
+                packet.stream = sub
+                out.mux(packet)
+    srt.unlink()
     return pts
 
 
