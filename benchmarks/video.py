@@ -9,7 +9,7 @@ yuv420p H.264, CRF 18, with an AAC tone), 480p-class by default. Per device it t
 with realesr-animevideov3, then, on the same clip, decoding alone (to RGB float frames) and encoding
 alone (the same number of frames, an enlarged decoded frame, at the output size) and the model alone
 (batches of that decoded frame). ``other_share`` is the rest: colour conversion, segment files and
-the final remux, Python.
+the final remux, Python (shares come from separate timings; on a busy machine they need not add up).
 ``--quick``: a tiny x4 SRVGGNetCompact with seeded random weights on a 64x48 clip of 8 frames
 (checks that the script runs; its numbers mean nothing).
 """
@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import sys
 import tempfile
@@ -148,14 +149,15 @@ def main(argv: list[str] | None = None) -> int:
         for device in devices:
             row = run_device(clip, work, model, device, args)
             results.append(row)
-            print(f"{device} {row['input']} -> {row['output']}: {row['frames_per_s']:.2f} frames/s "
-                  f"(decode {row['decode_share']:.1%}, encode {row['encode_share']:.1%}, "
-              f"model {row['model_share']:.1%}, other {row['other_share']:.1%})",
-                  flush=True)
-    report = {"benchmark": "video", "quick": args.quick, "python": platform.python_version(), "torch": torch.__version__,
-              "threads": torch.get_num_threads(), "machine": platform.machine(), "results": results}
-    Path(args.output).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.output).write_text(json.dumps(report, indent=2) + "\n")
+            print(f"{device} {row['input']} -> {row['output']}: {row['frames_per_s']:.2f} frames/s (decode "
+                  f"{row['decode_share']:.1%}, encode {row['encode_share']:.1%}, model {row['model_share']:.1%}, "
+                  f"other {row['other_share']:.1%})", flush=True)
+    from esrgan_core.atomic import atomic_write_text
+
+    machine = {"python": platform.python_version(), "torch": torch.__version__, "threads": torch.get_num_threads(),
+               "machine": platform.processor() or platform.machine(), "cpu_count": os.cpu_count()}
+    atomic_write_text(Path(args.output), json.dumps({"benchmark": "video", "quick": args.quick, **machine,
+                                                     "results": results}, indent=2) + "\n")
     return 0
 
 
