@@ -92,7 +92,7 @@ def run_device(clip: Path, work: Path, model: str, device: str, args: argparse.N
     start = time.perf_counter()
     count = sum(1 for _ in decode_rgb01(clip, info))
     decode = time.perf_counter() - start
-    spec = encode_spec(info, params, up)
+    spec = encode_spec(clip, info, params, up)
     first = next(decode_rgb01(clip, info))[1]  # encoded content like the real output: an enlarged frame
     frame = cv2.resize(first, (spec.width, spec.height), interpolation=cv2.INTER_CUBIC).clip(0, 1)
     writer = SegmentWriter(work / f"enc-{device}.nut", spec, info)

@@ -88,10 +88,8 @@ def upscale_file(up: Upscaler, src: Path, dst: Path) -> Path:
 
 
 def _upscale_video(up: Upscaler, desc: Any, src: Path, dst: Path, params: UpscaleParams) -> None:
-    from esrgan_plugins.upscale.video import upscale_video
+    from esrgan_plugins.upscale.video import upscale_video  # PyAV is optional: imported for videos only
 
-    if dst.resolve() == src.resolve():
-        raise ImageError("output would overwrite the input; choose another output folder or a suffix", file=src)
     upscale_video(up, src, dst, params, size_multiple=desc.size_multiple)
 
 

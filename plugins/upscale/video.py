@@ -33,6 +33,7 @@ from esrgan_plugins.upscale.video_io import (
     decode_rgb01,
     error_text,
     output_pix_fmt,
+    pix_fmt_bits,
     probe,
     require_av,
 )
@@ -73,21 +74,29 @@ class FrameBatcher:
         return [resize01(o, int(w * self.up.outscale), int(h * self.up.outscale)) for o in out_np]
 
 
-def encode_spec(info: VideoInfo, params: UpscaleParams, up: Upscaler) -> EncodeSpec:
+def choose_codec(src: Path, info: VideoInfo, requested: str | None) -> str:
+    """``requested``, or the encoder of the input's codec (libx264 when this PyAV build has none)."""
+    av = require_av()
+    name = requested or ENCODER_FOR.get(info.codec, info.codec)
+    try:
+        av.codec.Codec(name, "w")
+    except ValueError:  # av's UnknownCodecError
+        if requested:
+            raise VideoError(f"{info.label()}: no encoder named {requested!r} in this PyAV build", file=src) from None
+        log.warning("%s: no %s encoder in this PyAV build; encoding libx264", src, info.codec)
+        name = "libx264"
+    return name
+
+
+def encode_spec(src: Path, info: VideoInfo, params: UpscaleParams, up: Upscaler) -> EncodeSpec:
     """Output codec, pixel format, size and timing for ``info`` under ``params``."""
     scale = up.outscale if up.outscale is not None else up.scale
-    codec = params.codec or ENCODER_FOR.get(info.codec, info.codec)
-    try:
-        pix_fmt = output_pix_fmt(codec, info)
-    except Exception:  # av raises its own UnknownCodecError (a ValueError or an FFmpegError by version)
-        codec, pix_fmt = ("libx264", output_pix_fmt("libx264", info)) if params.codec is None else (codec, "")
-        if not pix_fmt:
-            raise VideoError(f"{info.label()}: no encoder named {params.codec!r} in this PyAV build", file=params.input) from None
+    codec = choose_codec(src, info, params.codec)
+    pix_fmt = output_pix_fmt(codec, info)
     if pix_fmt != info.pix_fmt:
-        log.warning("%s cannot write %s; encoding %s", codec, info.pix_fmt, pix_fmt)
-    fmt_bits = 8 if pix_fmt in ("yuv420p", "yuv422p", "yuv444p", "nv12", "gray") else info.bits
+        log.warning("%s: %s cannot write %s; encoding %s", src, codec, info.pix_fmt, pix_fmt)
     rate = Fraction(params.fps).limit_denominator(1001) if params.fps else (info.rate or Fraction(25))
-    return EncodeSpec(codec=codec, pix_fmt=pix_fmt, bits=min(fmt_bits, info.bits), width=int(info.width * scale),
+    return EncodeSpec(codec=codec, pix_fmt=pix_fmt, bits=pix_fmt_bits(pix_fmt), width=int(info.width * scale),
                       height=int(info.height * scale), time_base=1 / rate if params.fps else info.time_base, rate=rate,
                       retime=bool(params.fps), options=codec_options(codec, params.crf, params.preset),
                       rotation=info.rotation)
@@ -122,8 +131,10 @@ def upscale_video(up: Upscaler, src: Path, dst: Path, params: UpscaleParams, *, 
 
     ``on_frames(n)`` is called after every batch with the number of frames encoded so far.
     """
+    if dst.resolve() == src.resolve():
+        raise VideoError("output would overwrite the input; choose another output folder or a suffix", file=src)
     info = probe(src)
-    spec = encode_spec(info, params, up)
+    spec = encode_spec(src, info, params, up)
     preflight(src, dst, spec, info)
     parts = Parts(dst, job_key(src, params, up, spec), params.segment_frames)
     if parts.frames_done:

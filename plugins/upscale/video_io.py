@@ -88,8 +88,7 @@ def probe(src: Path) -> VideoInfo:
             first = next(iter(c.decode(s)), None)
             if first is None:
                 raise VideoError(f"stream #{s.index} ({cc.name}): no frame could be decoded", file=src)
-            fmt = av.VideoFormat(cc.pix_fmt)
-            bits = max(comp.bits for comp in fmt.components)
+            bits = pix_fmt_bits(cc.pix_fmt)
             return VideoInfo(index=s.index, codec=cc.name, width=s.width, height=s.height, pix_fmt=cc.pix_fmt,
                              bits=bits, time_base=s.time_base, rate=s.guessed_rate or s.average_rate,
                              frames=int(s.frames or 0), duration=_duration(c, s), color_range=int(cc.color_range),
@@ -152,6 +151,11 @@ def to_video_frame(rgb01: np.ndarray, pix_fmt: str, bits: int, info: VideoInfo) 
     out = frame.reformat(format=pix_fmt, dst_color_range=info.color_range)
     out.color_primaries, out.color_trc = info.color_primaries, info.color_trc
     return out
+
+
+def pix_fmt_bits(pix_fmt: str) -> int:
+    """Bits per component of a pixel format (8 for yuv420p, 10 for yuv420p10le)."""
+    return max(comp.bits for comp in require_av().VideoFormat(pix_fmt).components)
 
 
 def output_pix_fmt(codec: str, info: VideoInfo) -> str:
