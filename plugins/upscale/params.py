@@ -12,9 +12,9 @@ from esrgan_core.schema import param
 
 @attrs.frozen
 class UpscaleParams:
-    """Upscale an image, a folder or a glob with a model; see docs/upscale.md."""
+    """Upscale an image or video, a folder or a glob with a model; see docs/upscale.md."""
 
-    input: str = param(help="image file, folder, or glob pattern (e.g. 'photos/*.jpg')")
+    input: str = param(help="image or video file, folder, or glob pattern (e.g. 'photos/*.jpg')")
     output: str = param("results", help="output folder (or an output file name when input is one file)")
     model: str = param("realesrgan-x4plus", help="built-in model name or model file (.pth, .safetensors, ncnn .param, ...)")
     model2: str | None = param(None, help="second model whose weights are interpolated with model's")
@@ -27,7 +27,7 @@ class UpscaleParams:
     precision: Literal["auto", "fp32", "fp16", "bf16"] = param("auto", help="compute precision; auto: fp16 on CUDA when safe, fp32 on CPU")
     device: str = param("auto", help="auto, cpu, cuda or cuda:N")
     suffix: str = param("out", help="output name is {stem}_{suffix}.{ext} ({stem}.{ext} when empty)")
-    ext: str = param("auto", help="output format: auto (same as input), png, jpg, webp, tif, bmp")
+    ext: str = param("auto", help="image output format: auto (same as input), png, jpg, webp, tif, bmp (videos keep their container)")
     recursive: bool = param(False, help="search folders recursively (the folder structure is kept)")
     skip_existing: bool = param(False, help="skip inputs whose output file already exists")
     alpha: Literal["model", "resize"] = param("model", help="alpha channel: through the model (as RGB) or Lanczos-resized")

@@ -96,6 +96,9 @@ def encode_spec(src: Path, info: VideoInfo, params: UpscaleParams, up: Upscaler)
     if pix_fmt != info.pix_fmt:
         log.warning("%s: %s cannot write %s; encoding %s", src, codec, info.pix_fmt, pix_fmt)
     rate = Fraction(params.fps).limit_denominator(1001) if params.fps else (info.rate or Fraction(25))
+    if params.fps and info.copied and info.rate and abs(rate - info.rate) > Fraction(1, 100):
+        log.warning("%s: --fps %g retimes the video only; the copied audio/subtitles keep the original timing",
+                    src, params.fps)
     return EncodeSpec(codec=codec, pix_fmt=pix_fmt, bits=pix_fmt_bits(pix_fmt), width=int(info.width * scale),
                       height=int(info.height * scale), time_base=1 / rate if params.fps else info.time_base, rate=rate,
                       retime=bool(params.fps), options=codec_options(codec, params.crf, params.preset),
