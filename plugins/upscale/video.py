@@ -167,10 +167,8 @@ def upscale_video(up: Upscaler, src: Path, dst: Path, params: UpscaleParams, *, 
 
 def _encode_segments(src: Path, info: VideoInfo, spec: EncodeSpec, parts: Parts, batcher: FrameBatcher,
                      params: UpscaleParams, bar: Any, on_frames: Callable[[int], None] | None) -> None:
-    frames = decode_rgb01(src, info)
     done = parts.frames_done
-    if sum(1 for _ in islice(frames, done)) < done:
-        raise VideoError(f"{info.label()}: fewer frames than the partial result holds", file=src)
+    frames = decode_rgb01(src, info, skip=done)
     writer, index, count, in_segment = None, len(parts.segments), done, 0
     try:
         for chunk in _batches(frames, params.segment_frames, params.frame_batch):

@@ -105,8 +105,9 @@ def error_text(exc: BaseException) -> str:
     return str(text).splitlines()[0] if text else type(exc).__name__
 
 
-def decode_rgb01(src: Path, info: VideoInfo) -> Iterator[tuple[int, np.ndarray]]:
-    """``(pts, HWC RGB float32 [0,1])`` for every frame of the video stream, in display order.
+def decode_rgb01(src: Path, info: VideoInfo, skip: int = 0) -> Iterator[tuple[int, np.ndarray]]:
+    """``(pts, HWC RGB float32 [0,1])`` for every frame of the video stream after the first ``skip``
+    (decoded but not converted), in display order.
 
     Raises VideoError naming the stream on a decoding error, or when the stream ends before the
     frame count or duration its container announced (a truncated file).
@@ -119,12 +120,17 @@ def decode_rgb01(src: Path, info: VideoInfo) -> Iterator[tuple[int, np.ndarray]]
             stream = c.streams[info.index]
             stream.thread_type = "AUTO"
             for frame in c.decode(stream):
+                if count < skip:
+                    count, last = count + 1, frame.pts
+                    continue
                 rgb = frame.reformat(format=rgb_fmt, src_color_range=frame.color_range).to_ndarray()
                 pts = frame.pts if frame.pts is not None else count
                 yield pts, rgb.astype(np.float32) / np.float32(peak)
                 count, last = count + 1, pts
     except av.FFmpegError as exc:
         raise VideoError(f"{info.label()}: decoding failed after {count} frame(s): {error_text(exc)}", file=src) from None
+    if count < skip:
+        raise VideoError(f"{info.label()}: {count} frame(s), fewer than the {skip} the partial result holds", file=src)
     _check_complete(src, info, count, last)
 
 
