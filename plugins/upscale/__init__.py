@@ -2,7 +2,8 @@
 
 Pieces: :mod:`.tiler` (overlapping tiles, blended seams, OOM retry), :mod:`.engine` (precision,
 gray/alpha handling, outscale), :mod:`.models` (loading, weight interpolation), :mod:`.batch`
-(files in, files out), :mod:`.command` (argparse front end). See docs/upscale.md.
+(files in, files out), :mod:`.command` (argparse front end), :mod:`.video` with :mod:`.video_io`,
+:mod:`.video_encode` and :mod:`.video_parts` (videos: streaming, remux, resumable segments). See docs/upscale.md.
 """
 
 from __future__ import annotations
@@ -23,9 +24,9 @@ def _task(params: Any, ctx: Any) -> int:
 def register_tasks(register: Any) -> None:
     from esrgan_plugins.upscale.params import UpscaleParams
 
-    register("upscale", _task, params=UpscaleParams, help="upscale images with a model (tiles, batch of files)")
+    register("upscale", _task, params=UpscaleParams, help="upscale images and videos with a model (tiles, batch of files)")
 
 
 @hookimpl
 def register_commands(register: Any) -> None:
-    register("upscale", lazy("esrgan_plugins.upscale.command:configure"), lazy("esrgan_plugins.upscale.command:handler"), help="upscale images: -i INPUT -o OUTPUT -m MODEL [options]")
+    register("upscale", lazy("esrgan_plugins.upscale.command:configure"), lazy("esrgan_plugins.upscale.command:handler"), help="upscale images and videos: -i INPUT -o OUTPUT -m MODEL [options]")

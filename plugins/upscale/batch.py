@@ -10,6 +10,7 @@ import glob
 import logging
 import time
 from pathlib import Path
+from typing import Any
 
 import cv2
 from tqdm import tqdm
@@ -20,30 +21,32 @@ from esrgan_core.images import IMAGE_EXTENSIONS, list_images, read_image, write_
 from esrgan_plugins.upscale.engine import Upscaler
 from esrgan_plugins.upscale.models import general_pair, load_network
 from esrgan_plugins.upscale.params import UpscaleParams
+from esrgan_plugins.upscale.video_io import VIDEO_EXTENSIONS, is_video
 
 log = logging.getLogger(__name__)
 NO_ALPHA_EXTS = (".jpg", ".jpeg", ".bmp")
 
 
 def collect_inputs(spec: str, recursive: bool = False) -> tuple[list[Path], Path | None]:
-    """Image files named by ``spec`` (a file, a folder or a glob) and the folder outputs mirror."""
+    """Image and video files named by ``spec`` (a file, a folder or a glob) and the folder outputs mirror."""
     path = Path(spec)
     if path.is_dir():
-        return list_images(path, recursive), path
+        videos = (p for p in (path.rglob("*") if recursive else path.glob("*")) if p.is_file() and is_video(p))
+        return sorted([*list_images(path, recursive), *videos]), path
     if path.is_file():
         return [path], None
     if glob.has_magic(spec):
         hits = (Path(p) for p in glob.glob(spec, recursive=recursive))
-        return sorted(p for p in hits if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS), None
+        return sorted(p for p in hits if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS + VIDEO_EXTENSIONS), None
     raise ConfigError(f"{spec!r} is not a file, a folder or a glob pattern that matches", path="input")
 
 
 def output_path(src: Path, root: Path | None, params: UpscaleParams, single: bool) -> Path:
     """Where the result of ``src`` goes (before any alpha-forced format change)."""
     out = Path(params.output)
-    if single and out.suffix.lower() in IMAGE_EXTENSIONS:
+    if single and out.suffix.lower() in IMAGE_EXTENSIONS + VIDEO_EXTENSIONS:
         return out
-    ext = src.suffix.lower() if params.ext == "auto" else "." + params.ext.lower().lstrip(".")
+    ext = src.suffix.lower() if params.ext == "auto" or is_video(src) else "." + params.ext.lower().lstrip(".")
     name = f"{src.stem}_{params.suffix}{ext}" if params.suffix else f"{src.stem}{ext}"
     folder = out / src.parent.relative_to(root) if root is not None else out
     return folder / name
@@ -84,18 +87,24 @@ def upscale_file(up: Upscaler, src: Path, dst: Path) -> Path:
     return dst
 
 
+def _upscale_video(up: Upscaler, desc: Any, src: Path, dst: Path, params: UpscaleParams) -> None:
+    from esrgan_plugins.upscale.video import upscale_video  # PyAV is optional: imported for videos only
+
+    upscale_video(up, src, dst, params, size_multiple=desc.size_multiple)
+
+
 def run_upscale(params: UpscaleParams) -> int:
     """Upscale every input; 0 when all succeeded (or were skipped), 1 when any failed."""
     files, root = collect_inputs(params.input, params.recursive)
     if not files:
-        raise ConfigError(f"no image files found in {params.input!r}", path="input")
+        raise ConfigError(f"no image or video files found in {params.input!r}", path="input")
     up, desc = build_upscaler(params)
     log.info("upscale: %d file(s) with %s (%s x%d) on %s in %s, tile %s", len(files), desc.source or params.model,
              desc.architecture, desc.scale, up.device, str(up.dtype).replace("torch.", ""), params.tile or "off")
     done, skipped, failed, seen = 0, 0, 0, {}
     start = time.perf_counter()
     with logging_redirect_tqdm():
-        for src in tqdm(files, unit="img", disable=not params.progress, dynamic_ncols=True):
+        for src in tqdm(files, unit="file", disable=not params.progress, dynamic_ncols=True):
             dst = output_path(src, root, params, single=len(files) == 1 and root is None)
             try:
                 if dst in seen:
@@ -104,7 +113,10 @@ def run_upscale(params: UpscaleParams) -> int:
                 if params.skip_existing and dst.exists():
                     skipped += 1
                     continue
-                upscale_file(up, src, dst)
+                if is_video(src):
+                    _upscale_video(up, desc, src, dst, params)
+                else:
+                    upscale_file(up, src, dst)
                 done += 1
             except EsrganError as exc:
                 failed += 1

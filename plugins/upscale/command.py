@@ -13,7 +13,7 @@ from esrgan_plugins.upscale.params import UpscaleParams
 def configure(p: argparse.ArgumentParser) -> None:
     """Add the upscale options; every default lives in :class:`UpscaleParams`."""
     a = p.add_argument
-    a("-i", "--input", required=True, help="image file, folder, or glob pattern (quote it)")
+    a("-i", "--input", required=True, help="image or video file, folder, or glob pattern (quote it)")
     a("-o", "--output", help="output folder, or an output file when the input is one file (default: results)")
     a("-m", "--model", help="built-in name or model file (default: realesrgan-x4plus)")
     a("--model2", help="second model to interpolate with --model")
@@ -33,6 +33,12 @@ def configure(p: argparse.ArgumentParser) -> None:
     a("--skip-existing", dest="skip_existing", action="store_true", default=None, help="skip outputs that exist")
     a("--alpha", choices=["model", "resize"], help="alpha channel through the model (default) or resized")
     a("--engine", choices=["torch", "onnxruntime", "ncnn"], help="runtime (default torch); onnxruntime: .onnx, ncnn: .param")
+    a("--fps", type=float, help="videos: constant output frame rate (default: keep the input's timestamps)")
+    a("--codec", help="videos: encoder, e.g. libx264, libx265, libvpx-vp9, ffv1 (default: the input's codec)")
+    a("--crf", type=int, help="videos: constant-quality factor (default: the encoder's)")
+    a("--preset", help="videos: encoder preset, e.g. medium, slow (VP9: good, best, realtime)")
+    a("--frame-batch", dest="frame_batch", type=int, help="videos: frames per forward pass when untiled (default 4)")
+    a("--segment-frames", dest="segment_frames", type=int, help="videos: frames per resumable segment (default 240)")
     a("--no-progress", dest="progress", action="store_false", default=None, help="no progress bar")
 
 

@@ -12,9 +12,9 @@ from esrgan_core.schema import param
 
 @attrs.frozen
 class UpscaleParams:
-    """Upscale an image, a folder or a glob with a model; see docs/upscale.md."""
+    """Upscale an image or video, a folder or a glob with a model; see docs/upscale.md."""
 
-    input: str = param(help="image file, folder, or glob pattern (e.g. 'photos/*.jpg')")
+    input: str = param(help="image or video file, folder, or glob pattern (e.g. 'photos/*.jpg')")
     output: str = param("results", help="output folder (or an output file name when input is one file)")
     model: str = param("realesrgan-x4plus", help="built-in model name or model file (.pth, .safetensors, ncnn .param, ...)")
     model2: str | None = param(None, help="second model whose weights are interpolated with model's")
@@ -27,12 +27,18 @@ class UpscaleParams:
     precision: Literal["auto", "fp32", "fp16", "bf16"] = param("auto", help="compute precision; auto: fp16 on CUDA when safe, fp32 on CPU")
     device: str = param("auto", help="auto, cpu, cuda or cuda:N")
     suffix: str = param("out", help="output name is {stem}_{suffix}.{ext} ({stem}.{ext} when empty)")
-    ext: str = param("auto", help="output format: auto (same as input), png, jpg, webp, tif, bmp")
+    ext: str = param("auto", help="image output format: auto (same as input), png, jpg, webp, tif, bmp (videos keep their container)")
     recursive: bool = param(False, help="search folders recursively (the folder structure is kept)")
     skip_existing: bool = param(False, help="skip inputs whose output file already exists")
     alpha: Literal["model", "resize"] = param("model", help="alpha channel: through the model (as RGB) or Lanczos-resized")
     progress: bool = param(True, help="show a progress bar")
     engine: Literal["torch", "onnxruntime", "ncnn"] = param("torch", help="runtime: torch, or onnxruntime/ncnn for files from `esrgan-run export` (CPU)")
+    fps: float | None = param(None, gt=0, help="videos: constant output frame rate (every frame kept, retimed); default: the input's timestamps")
+    codec: str | None = param(None, help="videos: encoder (libx264, libx265, libvpx-vp9, ffv1, ...); default: the input's codec")
+    crf: int | None = param(None, ge=0, le=63, help="videos: constant-quality factor of the encoder (default: the encoder's)")
+    preset: str | None = param(None, help="videos: encoder preset (x264/x265: ultrafast..veryslow; VP9: good, best, realtime)")
+    frame_batch: int = param(4, ge=1, help="videos: frames per forward pass (untiled only)")
+    segment_frames: int = param(240, ge=1, help="videos: frames per resumable segment (each starts with a key frame)")
 
     def validate(self) -> None:
         if self.interpolate is not None and self.model2 is None:
