@@ -48,7 +48,7 @@ def _bare_time(up: Any, x: Any, tile: int, overlap: int, batch: int, repeats: in
     import torch
 
     from esrgan_core.images import to_tensor01
-    from esrgan_plugins.upscale.tiler import tile_grid
+    from esrgan_core.tiling import tile_grid
 
     t = to_tensor01(x)
     if tile:

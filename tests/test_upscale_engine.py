@@ -21,9 +21,11 @@ def _rgb(h: int = 24, w: int = 32) -> np.ndarray:
     return skimage.data.astronaut()[120:120 + h, 200:200 + w].astype(np.float32) / 255
 
 
-def test_auto_precision_is_fp32_on_cpu_and_unsafe_precisions_are_refused():
+def test_auto_precision_is_bf16_only_on_native_bf16_cpus_and_unsafe_precisions_are_refused():
     cpu, cuda = torch.device("cpu"), torch.device("cuda")
-    assert resolve_precision("auto", cpu, True, True) == torch.float32
+    assert resolve_precision("auto", cpu, True, True, cpu_bf16=False) == torch.float32
+    assert resolve_precision("auto", cpu, True, True, cpu_bf16=True) == torch.bfloat16
+    assert resolve_precision("auto", cpu, True, False, cpu_bf16=True) == torch.float32  # model not marked bf16-safe
     assert resolve_precision("auto", cuda, True, True) == torch.float16
     assert resolve_precision("bf16", cpu, True, True) == torch.bfloat16
     with pytest.raises(ConfigError, match="fp16"):
@@ -71,7 +73,7 @@ def test_rgba_keeps_its_alpha(alpha_mode):
         alpha = (((yy // 6) + (xx // 8)) % 2)[..., None]
     else:  # a smooth gradient: the Lanczos resize stays within a small error of it
         alpha = (0.5 + 0.5 * np.sin(xx / 6) * np.cos(yy / 7))[..., None]
-    out = Upscaler(NearestNet(2), 2, device="cpu", alpha=alpha_mode).upscale_image(
+    out = Upscaler(NearestNet(2), 2, device="cpu", precision="fp32", alpha=alpha_mode).upscale_image(
         Image(np.concatenate([rgb, alpha], axis=2), "RGBA", 8))
     assert out.shape == (48, 64, 4)
     big_alpha = np.repeat(np.repeat(alpha, 2, axis=0), 2, axis=1)

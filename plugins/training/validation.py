@@ -15,9 +15,9 @@ import torch
 
 from esrgan_core.images import from_tensor01, write_image
 from esrgan_core.registry import ComponentSpec
+from esrgan_core.tiling import Tiler
 from esrgan_plugins.training.data import mix_seed
 from esrgan_plugins.training.pairs import build_pipeline
-from esrgan_plugins.upscale.tiler import Tiler
 
 log = logging.getLogger("esrgan.train")
 

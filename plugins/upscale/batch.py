@@ -70,7 +70,7 @@ def build_upscaler(params: UpscaleParams) -> tuple[Upscaler, object]:
         loaded, precision, device = load_network(*_model_choice(params)), params.precision, params.device
     up = Upscaler.from_loaded(loaded, tile=params.tile, tile_overlap=params.tile_overlap, tile_batch=params.tile_batch,
                               precision=precision, device=device, alpha=params.alpha,
-                              outscale=params.outscale)
+                              outscale=params.outscale, channels_last=params.channels_last, compile=params.compile)
     return up, loaded.description
 
 

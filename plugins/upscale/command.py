@@ -21,11 +21,15 @@ def configure(p: argparse.ArgumentParser) -> None:
       help="weight of --model2: (1-W)*model + W*model2 (default 0.5)")
     a("-dn", "--denoise-strength", dest="denoise_strength", type=float,
       help="realesr-general-x4v3 denoise strength in [0,1] (uses realesr-general-wdn-x4v3 next to it)")
-    a("-t", "--tile", type=int, help="tile size in input pixels; 0 = whole image (default 0)")
+    a("-t", "--tile", type=tile, help="largest network input side in pixels; 0 = whole image (default), "
+                                      "auto = whole image unless it exceeds the device memory budget")
     a("--tile-overlap", dest="tile_overlap", type=int, help="tile overlap in input pixels (default 32)")
     a("--tile-batch", dest="tile_batch", type=int, help="tiles per forward pass (default 1)")
     a("-s", "--outscale", type=float, help="final scale, e.g. 3.5 (default: the model's scale)")
-    a("--precision", choices=["auto", "fp32", "fp16", "bf16"], help="default auto: fp16 on CUDA, fp32 on CPU")
+    a("--precision", choices=["auto", "fp32", "fp16", "bf16"],
+      help="default auto: fp16 on CUDA, bf16 on CPUs with native bf16, else fp32")
+    a("--channels-last", dest="channels_last", action="store_true", default=None, help="channels_last memory format")
+    a("--compile", action="store_true", default=None, help="torch.compile the network (slow first image)")
     a("--device", help="auto, cpu, cuda, cuda:N (default auto)")
     a("--suffix", help="output name suffix (default 'out'; '' for none)")
     a("--ext", help="output format: auto, png, jpg, webp, tif, bmp (default auto = same as input)")
@@ -40,6 +44,11 @@ def configure(p: argparse.ArgumentParser) -> None:
     a("--frame-batch", dest="frame_batch", type=int, help="videos: frames per forward pass when untiled (default 4)")
     a("--segment-frames", dest="segment_frames", type=int, help="videos: frames per resumable segment (default 240)")
     a("--no-progress", dest="progress", action="store_false", default=None, help="no progress bar")
+
+
+def tile(text: str) -> int | str:
+    """``auto`` or an integer (argparse names this function in its error: "invalid tile value")."""
+    return text if text == "auto" else int(text)
 
 
 def handler(args: argparse.Namespace) -> int:

@@ -19,7 +19,8 @@ import torch
 
 from esrgan_core.errors import ConfigError
 from esrgan_core.images import Image, to_tensor01
-from esrgan_plugins.upscale.tiler import Tiler
+from esrgan_core.speed import activation_bytes_per_pixel, cpu_has_native_bf16, memory_budget, prepare_network
+from esrgan_core.tiling import Tiler
 
 log = logging.getLogger(__name__)
 
@@ -39,10 +40,16 @@ def resolve_device(device: str) -> torch.device:
         raise ConfigError(f"unknown device {device!r}: {exc}", path="device") from None
 
 
-def resolve_precision(precision: str, device: torch.device, supports_half: bool, supports_bfloat16: bool) -> torch.dtype:
-    """The compute dtype. ``auto``: fp16 on CUDA when the model is marked safe (else bf16, else fp32),
-    fp32 on CPU (reduced precision is slower than fp32 on most CPUs)."""
+def resolve_precision(precision: str, device: torch.device, supports_half: bool, supports_bfloat16: bool,
+                      cpu_bf16: bool | None = None) -> torch.dtype:
+    """The compute dtype. ``auto``: fp16 on CUDA when the model is marked safe (else bf16, else fp32);
+    on the CPU bf16 when it executes bf16 natively (``cpu_bf16``, default
+    :func:`~esrgan_core.speed.cpu_has_native_bf16`) and the model is marked safe for it, else fp32
+    (emulated bf16 is slower than fp32)."""
     if precision == "auto":
+        if device.type == "cpu":
+            native = cpu_has_native_bf16() if cpu_bf16 is None else cpu_bf16
+            return torch.bfloat16 if native and supports_bfloat16 else torch.float32
         if device.type != "cuda":
             return torch.float32
         if supports_half:
@@ -79,18 +86,22 @@ class Upscaler:
     """
 
     def __init__(self, network: torch.nn.Module, scale: int, *, size_multiple: int = 1, supports_half: bool = True,
-                 supports_bfloat16: bool = True, tile: int = 0, tile_overlap: int = 32, tile_batch: int = 1,
-                 precision: Precision = "auto", device: str = "auto", alpha: Literal["model", "resize"] = "model",
-                 outscale: float | None = None) -> None:
+                 supports_bfloat16: bool = True, tile: int | Literal["auto"] = 0, tile_overlap: int = 32,
+                 tile_batch: int = 1, precision: Precision = "auto", device: str = "auto",
+                 alpha: Literal["model", "resize"] = "model", outscale: float | None = None,
+                 channels_last: bool = False, compile: bool = False) -> None:
         self.scale = int(scale)
         self.device = resolve_device(device)
         self.dtype = resolve_precision(precision, self.device, supports_half, supports_bfloat16)
         self.alpha_mode = alpha
         self.outscale = outscale
+        self.channels_last, self.compile = channels_last, compile
         self._fp32 = network.eval()
         self._net = self._prepare(self.dtype)
         self._fp32_dev = self._net if self.dtype == torch.float32 else None
-        self._tiler_args = dict(tile=tile, overlap=tile_overlap, batch=tile_batch, size_multiple=size_multiple)
+        max_pixels = self._auto_max_pixels(size_multiple) if tile == "auto" else 0
+        self._tiler_args = dict(tile=0 if tile == "auto" else tile, overlap=tile_overlap, batch=tile_batch,
+                                size_multiple=size_multiple, max_pixels=max_pixels)
         self._tiler = Tiler(self._forward_with(self._net, self.dtype), self.scale, **self._tiler_args)
 
     @classmethod
@@ -106,14 +117,25 @@ class Upscaler:
         return self._net
 
     def _prepare(self, dtype: torch.dtype) -> torch.nn.Module:
-        if dtype == torch.float32 and next(self._fp32.parameters(), torch.empty(0)).device == self.device:
+        on_device = next(self._fp32.parameters(), torch.empty(0)).device == self.device
+        if dtype == torch.float32 and on_device and not (self.channels_last or self.compile):
             return self._fp32
-        return copy.deepcopy(self._fp32).to(self.device, dtype).eval()
+        net = copy.deepcopy(self._fp32).to(self.device, dtype).eval()
+        return prepare_network(net, channels_last=self.channels_last, compile=self.compile)
+
+    def _auto_max_pixels(self, multiple: int) -> int:
+        """``tile: auto``: how many input pixels fit the device's memory budget at once."""
+        dev = next(self._fp32.parameters(), torch.empty(0)).device  # probed on the fp32 network, then scaled
+        fp32_bytes = activation_bytes_per_pixel(self._fp32, dev, torch.float32, probe=-(-32 // multiple) * multiple)
+        per_pixel = fp32_bytes * torch.finfo(self.dtype).bits / 32
+        return max(1, int(memory_budget(self.device) / per_pixel))
 
     def _forward_with(self, net: torch.nn.Module, dtype: torch.dtype):
+        fmt = torch.channels_last if self.channels_last else torch.contiguous_format
+
         def forward(tiles: torch.Tensor) -> torch.Tensor:
             with torch.no_grad():  # not inference_mode: the result is clamped in place later
-                return net(tiles.to(self.device, dtype)).float().cpu()
+                return net(tiles.to(self.device, dtype).contiguous(memory_format=fmt)).float().cpu()
         return forward
 
     def upscale_rgb(self, rgb01: np.ndarray, *, name: str = "image") -> np.ndarray:

@@ -20,11 +20,15 @@ class UpscaleParams:
     model2: str | None = param(None, help="second model whose weights are interpolated with model's")
     interpolate: float | None = param(None, ge=0, le=1, help="weight of model2: (1-w)*model + w*model2 (default 0.5 with model2)")
     denoise_strength: float | None = param(None, ge=0, le=1, help="realesr-general-x4v3 denoise strength (1 = strong, 0 = the wdn model)")
-    tile: int = param(0, ge=0, help="tile size in input pixels (0 = whole image at once)")
+    tile: int | Literal["auto"] = param(0, ge=0, help="largest network input side in pixels (0 = whole image at once; "
+                                                   "auto = whole image unless over the device memory budget)")
     tile_overlap: int = param(32, ge=0, help="minimum overlap between neighbouring tiles in input pixels (capped at half the tile; seams blended)")
     tile_batch: int = param(1, ge=1, help="tiles per forward pass")
     outscale: float | None = param(None, gt=0, help="final scale (e.g. 3.5); default: the model's native scale")
-    precision: Literal["auto", "fp32", "fp16", "bf16"] = param("auto", help="compute precision; auto: fp16 on CUDA when safe, fp32 on CPU")
+    precision: Literal["auto", "fp32", "fp16", "bf16"] = param("auto", help="compute precision; auto: fp16 on CUDA when safe, "
+                                                                          "bf16 on CPUs with native bf16, else fp32")
+    channels_last: bool = param(False, help="run the network in channels_last memory format")
+    compile: bool = param(False, help="compile the network with torch.compile (slow first image)")
     device: str = param("auto", help="auto, cpu, cuda or cuda:N")
     suffix: str = param("out", help="output name is {stem}_{suffix}.{ext} ({stem}.{ext} when empty)")
     ext: str = param("auto", help="image output format: auto (same as input), png, jpg, webp, tif, bmp (videos keep their container)")

@@ -22,9 +22,9 @@ from tqdm import tqdm
 
 from esrgan_core.atomic import atomic_path
 from esrgan_core.images import Image
+from esrgan_core.tiling import Tiler
 from esrgan_plugins.upscale.engine import Upscaler, resize01
 from esrgan_plugins.upscale.params import UpscaleParams
-from esrgan_plugins.upscale.tiler import Tiler
 from esrgan_plugins.upscale.video_encode import EncodeSpec, SegmentWriter, assemble, codec_options, preflight
 from esrgan_plugins.upscale.video_io import (
     ENCODER_FOR,
