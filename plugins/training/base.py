@@ -15,6 +15,7 @@ import attrs
 import torch
 
 from esrgan_core.context import RunContext
+from esrgan_core.speed import prepare_network
 from esrgan_plugins.modelfiles.description import describe
 from esrgan_plugins.training.accel import make_accelerator, seed_everything
 from esrgan_plugins.training.checkpoints import load_into, read_pretrained, save_models
@@ -100,6 +101,7 @@ class BaseTrainer:
         declared = {name for loss in self.losses for name in getattr(loss, "inputs", ())}
         self.provided_inputs = sorted(declared & INPUT_PROVIDERS.keys())
         need_usm = any("gt_usm" in getattr(loss, "inputs", ()) for loss in self.losses) or bool(getattr(tp, "gan_gt_usm", False))
+        net_g = prepare_network(net_g, channels_last=tp.channels_last, compile=tp.compile)
         opt_g = build_optimizer(net_g.parameters(), tp.optim_g)
         self.sched_g = build_scheduler(opt_g, tp.scheduler, tp.total_iter)
         self.pairs = PairMaker(self.run, context.ctx, sharpen_target=self.sharpen_target, need_usm=need_usm)

@@ -116,7 +116,9 @@ class ESRNetTrainParams:
     gt_usm: bool = param(True, help="sharpen (USM) the GT; it is then both the loss target and the LQ source")
     grad_clip: float | None = param(None, gt=0, help="clip the gradient norm to this value")
     gradient_accumulation_steps: int = param(1, ge=1, help="micro-batches per optimizer update")
-    mixed_precision: Precision = param("no", help="no | fp16 | bf16 (through Accelerate)")
+    mixed_precision: Precision = param("no", help="no | fp16 | bf16 (through Accelerate; bf16 also on CPUs with native bf16)")
+    compile: bool = param(False, help="compile the generator with torch.compile (see docs/benchmarks.md)")
+    channels_last: bool = param(False, help="keep the generator in channels_last memory format")
 
     def validate(self) -> None:
         if not self.losses:
