@@ -9,6 +9,9 @@ one sample at a time in numpy and applied by grouped direct convolution, USM by 
 convolution). Also times the pieces (USM direct vs separable, kernel
 generation per sample vs batched, 21x21 filtering conv vs FFT, DiffJPEG). Writes JSON (images/s,
 seconds per batch, ratio to the baseline, peak memory, machine info: CPU count, torch version, threads).
+Every repeat is guarded by benchmarks/_load.py (``--max-load 0.10``, ``--wait-quiet SECONDS``): a
+repeat taken while other processes used more than 10% of the CPU is refused and not reported; exit
+status 1 when any was refused.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import os
 import platform
 import resource
 import statistics
-import time
+import sys
 from pathlib import Path
 from typing import Any, Callable
 
@@ -36,6 +39,9 @@ from esrgan_plugins.degradations.jpeg_diff import diff_jpeg
 from esrgan_plugins.degradations.kernels import FAMILIES
 from esrgan_plugins.degradations.pipeline import Pipeline
 from esrgan_plugins.degradations.presets import load_preset
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from benchmarks._load import LoadGuard, add_load_options, guard_from, load_summary  # noqa: E402
 
 BATCH, HR = 12, 400
 
@@ -124,23 +130,28 @@ def per_batch_stages(stages: list[dict[str, Any]], baseline: bool = False) -> li
     return out
 
 
+GUARD = LoadGuard()  # replaced in main() by the one the command line configures
+
+
 def timed(fn: Callable[[], Any], iters: int, device: torch.device) -> list[float]:
+    """Seconds of the repeats of ``fn`` taken on a quiet machine (see benchmarks/_load.py)."""
     fn()  # warm-up
-    times = []
+    sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
+    start = len(GUARD.repeats)
     for _ in range(iters):
-        if device.type == "cuda":
-            torch.cuda.synchronize()
-        t0 = time.perf_counter()
-        fn()
-        if device.type == "cuda":
-            torch.cuda.synchronize()
-        times.append(time.perf_counter() - t0)
-    return times
+        GUARD.timed(fn, sync)
+    return [r["seconds"] for r in GUARD.repeats[start:] if not r["refused"]]
 
 
-def summary(times: list[float]) -> dict[str, float]:
+def summary(times: list[float]) -> dict[str, Any]:
+    if not times:
+        return {"seconds_per_batch": None, "refused": "every repeat was taken on a busy machine"}
     med = statistics.median(times)
     return {"seconds_per_batch": med, "images_per_s": BATCH / med, "min_s": min(times), "max_s": max(times)}
+
+
+def _ratio(a: float | None, b: float | None) -> float | None:
+    return a / b if a and b else None
 
 
 def bench_device(device: torch.device, iters: int) -> dict[str, Any]:
@@ -158,10 +169,10 @@ def bench_device(device: torch.device, iters: int) -> dict[str, Any]:
         res["pipeline"]["peak_cuda_mib"] = torch.cuda.max_memory_allocated() / 2**20
     res["pipeline_per_batch_draws"] = summary(timed(lambda: ours_pb(gt, gen, 4), iters, device))
     res["baseline"] = summary(timed(lambda: base(gt, gen, 4), max(1, iters // 2), device))
-    base_s = res["baseline"]["seconds_per_batch"]
-    res["speedup"] = base_s / res["pipeline"]["seconds_per_batch"]
-    res["ratio_vs_baseline"] = res["pipeline"]["seconds_per_batch"] / base_s
-    res["speedup_per_batch_draws"] = base_s / res["pipeline_per_batch_draws"]["seconds_per_batch"]
+    base_s, ours_s = res["baseline"]["seconds_per_batch"], res["pipeline"]["seconds_per_batch"]
+    res["speedup"] = _ratio(base_s, ours_s)
+    res["ratio_vs_baseline"] = _ratio(ours_s, base_s)
+    res["speedup_per_batch_draws"] = _ratio(base_s, res["pipeline_per_batch_draws"]["seconds_per_batch"])
     res["parts"] = bench_parts(gt, gen, device, iters)
     return res
 
@@ -180,17 +191,20 @@ def bench_parts(gt: torch.Tensor, gen: torch.Generator, device: torch.device, it
         "filter21_grouped_conv_s": lambda: filter2d(gt, k21, method="conv"),
         "filter21_fft_s": lambda: filter2d(gt, k21, method="fft"),
     }
-    return {k: statistics.median(timed(fn, iters, device)) for k, fn in parts.items()}
+    return {k: (statistics.median(t) if (t := timed(fn, iters, device)) else None) for k, fn in parts.items()}
 
 
-def main() -> None:
+def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("output", type=Path, nargs="?", help="JSON file to write (same as --output)")
     ap.add_argument("--output", dest="output_opt", type=Path, default=None, help="JSON file to write")
     ap.add_argument("--threads", type=int, default=2, help="CPU threads (the reference figure used 2)")
     ap.add_argument("--iters", type=int, default=5)
     ap.add_argument("--devices", default="cpu,cuda", help="comma list; cuda is skipped when absent")
+    add_load_options(ap)
     args = ap.parse_args()
+    global GUARD
+    GUARD = guard_from(args)
     output = args.output_opt or args.output
     if output is None:
         ap.error("give the JSON path: --output PATH (or as the positional argument)")
@@ -211,11 +225,15 @@ def main() -> None:
     result["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     cpu = result["devices"].get("cpu")
     if cpu:
-        result["ratio_vs_reference_15_8_s"] = cpu["pipeline"]["seconds_per_batch"] / 15.8
+        result["ratio_vs_reference_15_8_s"] = _ratio(cpu["pipeline"]["seconds_per_batch"], 15.8)
+    result["load"] = load_summary(GUARD.repeats, GUARD.limit)
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(json.dumps(result, indent=2) + "\n")
-    print(json.dumps(result, indent=2))
+    print(json.dumps({k: v for k, v in result.items() if k != "load"}, indent=2))
+    if result["load"]["refused"]:
+        print(result["load"]["refused_reason"], file=sys.stderr)
+    return 1 if result["load"]["refused"] else 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

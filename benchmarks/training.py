@@ -8,7 +8,10 @@ x4plus degradation preset (USM, two degradation rounds, final sinc/JPEG, paired 
 In the same run the simplest baseline is timed: a plain generator step (forward, L1, backward,
 Adam) on ready-made LR/HR tensors of the same shapes, so ``overhead_vs_plain_step`` says what the
 on-the-fly degradation, pool, EMA and bookkeeping cost on top of the network itself.
-Writes JSON with machine info; report ratios from one run, not lone absolute times.
+ESRNet also runs with each of ``--variants`` (``train.channels_last``, ``train.compile``,
+``mixed_precision: bf16``) to decide the per-device defaults. Writes JSON with machine info; report
+ratios from one run, not lone absolute times. Repeats taken while other processes used more than
+``--max-load`` of the CPU are refused (benchmarks/_load.py; ``--wait-quiet SECONDS`` waits).
 """
 
 from __future__ import annotations
@@ -18,10 +21,10 @@ import json
 import os
 import platform
 import statistics
+import sys
 import tempfile
-import time
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import torch
 
@@ -29,12 +32,18 @@ from esrgan_core.config import build_config
 from esrgan_core.context import RunContext
 from esrgan_core.plugins import load_plugins
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from benchmarks._load import LoadGuard, add_load_options, guard_from, load_summary  # noqa: E402
 
-def _config(root: Path, a: argparse.Namespace, trainer: str) -> dict[str, Any]:
+VARIANTS = {"plain": {}, "channels_last": {"channels_last": True}, "compile": {"compile": True},
+            "bf16": {"mixed_precision": "bf16"}}  # train options of the ESRNet variants
+
+
+def _config(root: Path, a: argparse.Namespace, trainer: str, options: dict[str, Any] | None = None) -> dict[str, Any]:
     net_g = {"type": "rrdbnet", "num_feat": a.num_feat, "num_block": a.num_block}
     losses = [{"type": "l1", "target": "gt_usm"}] + ([{"type": "gan", "weight": 0.1}] if trainer == "esrgan" else [])
     stage: dict[str, Any] = {"type": trainer, "name": trainer, "network_g": net_g,
-                             "train": {"total_iter": 10**6, "losses": losses}}
+                             "train": {"total_iter": 10**6, "losses": losses, **(options or {})}}
     if trainer == "esrgan":
         stage["network_d"] = {"type": "unet_discriminator_sn", "num_feat": a.num_feat}
         stage["train"]["gan_gt_usm"] = False
@@ -47,33 +56,46 @@ def _config(root: Path, a: argparse.Namespace, trainer: str) -> dict[str, Any]:
             "stages": [stage]}
 
 
+GUARD = LoadGuard()  # replaced in main() by the one the command line configures
+
+
 def _timed(step: Callable[[], Any], warmup: int, iters: int, sync: Callable[[], None]) -> list[float]:
+    """Seconds of the repeats taken on a quiet machine (see benchmarks/_load.py)."""
     for _ in range(warmup):
         step()
-    times = []
+    start = len(GUARD.repeats)
     for _ in range(iters):
-        sync()
-        t0 = time.perf_counter()
-        step()
-        sync()
-        times.append(time.perf_counter() - t0)
-    return times
+        GUARD.timed(step, sync)
+    return [r["seconds"] for r in GUARD.repeats[start:] if not r["refused"]]
 
 
-def bench_trainer(trainer_type: str, a: argparse.Namespace, root: Path) -> dict[str, Any]:
+def _stats(times: list[float]) -> dict[str, Any]:
+    if not times:
+        return {"median_s": None, "min_s": None, "refused": "every repeat was taken on a busy machine"}
+    return {"median_s": statistics.median(times), "min_s": min(times)}
+
+
+def make_trainer(data: dict[str, Any], root: Path) -> tuple[Any, Iterator[Any]]:
+    """The first stage's trainer of config ``data`` and an endless iterator of its training batches."""
     from esrgan_plugins.training.base import StageContext
     from esrgan_plugins.training.data import make_train_loader
 
-    cfg, host = build_config(_config(root, a, trainer_type), host_factory=lambda m: load_plugins(m))
+    cfg, host = build_config(data, host_factory=lambda m: load_plugins(m))
     ctx = RunContext(host, cfg)
     run = cfg.params
-    sctx = StageContext(run, ctx, 0, root / trainer_type, Path.cwd(), None, "bench")
-    trainer = run.stages[0].build(ctx.registries, sctx)
+    stage = run.stages[0]
+    sctx = StageContext(run, ctx, 0, root / stage.params.name, Path.cwd(), None, "bench")
+    trainer = stage.build(ctx.registries, sctx)
     dataset = ctx.build(run.datasets.train.dataset, base_dir=Path.cwd())
-    batches = iter(make_train_loader(dataset, a.batch, 0, seed=0, rank=0, world=1, start=0))
+    batch = run.datasets.train.batch_size_per_gpu
+    return trainer, iter(make_train_loader(dataset, batch, 0, seed=0, rank=0, world=1, start=0))
+
+
+def bench_trainer(trainer_type: str, a: argparse.Namespace, root: Path, variant: str = "plain") -> dict[str, Any]:
+    trainer, batches = make_trainer(_config(root, a, trainer_type, VARIANTS[variant]), root)
     sync = torch.cuda.synchronize if trainer.device.type == "cuda" else (lambda: None)
     times = _timed(lambda: trainer.train_step(next(batches)), 2, a.iters, sync)
-    return {"trainer": trainer_type, "median_s": statistics.median(times), "min_s": min(times), "device": str(trainer.device)}
+    return {"trainer": trainer_type, "variant": variant, **_stats(times), "device": str(trainer.device)}
 
 
 def bench_plain_step(a: argparse.Namespace) -> dict[str, Any]:
@@ -94,7 +116,7 @@ def bench_plain_step(a: argparse.Namespace) -> dict[str, Any]:
 
     sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
     times = _timed(step, 2, a.iters, sync)
-    return {"trainer": "plain_generator_step", "median_s": statistics.median(times), "min_s": min(times), "device": str(device)}
+    return {"trainer": "plain_generator_step", **_stats(times), "device": str(device)}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -106,25 +128,33 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--num-feat", type=int, default=64)
     p.add_argument("--num-block", type=int, default=6)
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--variants", default="plain,channels_last,compile,bf16",
+                   help=f"ESRNet variants to time, comma list of {', '.join(VARIANTS)}")
+    add_load_options(p)
     a = p.parse_args(argv)
+    global GUARD
+    GUARD = guard_from(a)
     torch.set_num_threads(a.threads)
     with tempfile.TemporaryDirectory() as tmp:
         plain = bench_plain_step(a)
-        results = [plain] + [bench_trainer(t, a, Path(tmp)) for t in ("esrnet", "esrgan")]
+        results = [plain] + [bench_trainer("esrnet", a, Path(tmp), v) for v in a.variants.split(",")]
+        results.append(bench_trainer("esrgan", a, Path(tmp)))
     for r in results[1:]:
-        r["overhead_vs_plain_step"] = r["median_s"] / plain["median_s"]
+        r["overhead_vs_plain_step"] = r["median_s"] / plain["median_s"] if r["median_s"] and plain["median_s"] else None
     report = {
         "benchmark": "training", "batch": a.batch, "gt_size": a.gt_size, "lr_size": a.gt_size // 4,
         "network_g": {"type": "rrdbnet", "num_feat": a.num_feat, "num_block": a.num_block},
         "degradation": "realesrgan_x4plus", "iters": a.iters, "threads": a.threads,
         "torch": torch.__version__, "python": platform.python_version(), "cpu_count": os.cpu_count(),
-        "machine": platform.machine(), "results": results,
+        "machine": platform.machine(), "results": results, "load": load_summary(GUARD.repeats, GUARD.limit),
     }
     out = Path(a.output)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=2) + "\n")
-    print(json.dumps(report, indent=2))
-    return 0
+    print(json.dumps({k: v for k, v in report.items() if k != "load"}, indent=2))
+    if report["load"]["refused"]:
+        print(report["load"]["refused_reason"], file=sys.stderr)
+    return 1 if report["load"]["refused"] else 0
 
 
 if __name__ == "__main__":

@@ -1,16 +1,23 @@
-"""Upscale speed and memory: whole image vs tiles, against the bare network on the same pixels.
+"""Upscale speed, seams, precision and memory: whole image vs tiles, fp32 vs bf16/fp16, channels_last, compile.
 
-    python benchmarks/upscale.py results/upscale.json [--device cpu|cuda|auto] [--x4plus-size 256]
-        [--anime-sizes 256 1024] [--tile 128] [--overlap 32] [--repeats 2]
+    python benchmarks/upscale.py OUT.json [--device cpu|cuda|auto] [--size 256] [--tile 128]
+        [--overlaps 16 32] [--anime-sizes 256 1024] [--repeats 2] [--variants all|basic]
+        [--max-load 0.10] [--wait-quiet SECONDS]
 
-Each case runs in its own subprocess so that its peak resident memory (``ru_maxrss``) is its own.
-Per case: input megapixels per second of ``Upscaler.upscale_rgb``; the bare network's time on the
-same pixels (whole image for untiled runs; the very same tiles, batched the same way, for tiled
-runs) and the ratio; peak RSS, and the working memory above the image buffers
-(peak RSS - RSS after loading the model and a warm-up - input and output float32 images);
-on CUDA also ``torch.cuda.max_memory_allocated``. Input: a crop of skimage's astronaut photo
-(tiled to the requested size by reflection). Targets: tiled time within 1.1x of the bare network
-on its tiles; working memory of a 1024 px image within 1.2x of a 256 px one at the same tile size.
+Each case runs in its own subprocess (its peak resident memory, ``ru_maxrss``, is its own). On
+``realesrgan-x4plus`` at ``--size`` (a crop of skimage's astronaut photo) the cases are: fp32 whole
+image; fp32 ``--tile`` at each of ``--overlaps``; bf16 (CPU) or fp16 and bf16 (CUDA) whole and tiled;
+with ``--variants all`` also channels_last and ``--compile`` in fp32 and the reduced precision, and
+``--tile auto``. Every x4plus output is compared with the fp32 whole-image one: PSNR (dB, [0,1]
+values) and max |difference|, and every time is divided by the fp32 whole-image time. Targets:
+tiled time <= 1.15x untiled with seams >= 45 dB; bf16 on a CPU with native bf16 faster than fp32.
+``realesr-animevideov3`` at ``--anime-sizes`` (tiled, and whole at the first size) shows memory:
+peak RSS and the working memory above the image buffers (peak RSS - RSS after loading and a warm-up
+- input and output float32 images); on CUDA also ``torch.cuda.max_memory_allocated``.
+
+Every repeat is guarded by ``benchmarks/_load.py``: a repeat taken while other processes used more
+than ``--max-load`` of the CPU is refused, and a case without an accepted repeat reports no time
+(exit status 1, JSON written with the loads).
 """
 
 from __future__ import annotations
@@ -21,9 +28,15 @@ import platform
 import resource
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from benchmarks._load import LoadGuard, add_load_options, best_or_none, load_summary  # noqa: E402
+
+X4PLUS, ANIME = "realesrgan-x4plus", "realesr-animevideov3"
 
 
 def _photo(size: int):
@@ -43,7 +56,7 @@ def _rss_mb() -> float:
         return int(fh.read().split()[1]) * resource.getpagesize() / 2**20
 
 
-def _bare_time(up: Any, x: Any, tile: int, overlap: int, batch: int, repeats: int) -> float:
+def _bare_time(up: Any, x: Any, case: dict[str, Any], guard: LoadGuard, sync: Any) -> float | None:
     """Seconds for the bare network on the same pixels (the tiler's own tiles when tiled)."""
     import torch
 
@@ -51,68 +64,121 @@ def _bare_time(up: Any, x: Any, tile: int, overlap: int, batch: int, repeats: in
     from esrgan_core.tiling import tile_grid
 
     t = to_tensor01(x)
+    tile = up.tiler.tile_for(*t.shape[-2:])
     if tile:
-        th, tw, ys, xs = tile_grid(*t.shape[-2:], tile, overlap)
+        th, tw, ys, xs = tile_grid(*t.shape[-2:], tile, case["overlap"], up.tiler.multiple)
         tiles = [t[..., y:y + th, x0:x0 + tw] for y in ys for x0 in xs]
-        batches = [torch.cat(tiles[k:k + batch]) for k in range(0, len(tiles), batch)]
+        batches = [torch.cat(tiles[k:k + case["batch"]]) for k in range(0, len(tiles), case["batch"])]
     else:
         batches = [t]
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
+
+    def run() -> None:
         with torch.inference_mode():
             for b in batches:
                 up.compute_network(b.to(up.device, up.dtype)).float().cpu()
-        if up.device.type == "cuda":
-            torch.cuda.synchronize()
-        best = min(best, time.perf_counter() - start)
-    return best
+
+    for _ in range(case["repeats"]):
+        guard.timed(run, sync)
+    return best_or_none(guard)
 
 
 def run_case(case: dict[str, Any]) -> dict[str, Any]:
     """One measurement (runs inside the worker subprocess)."""
+    import numpy as np
     import torch
 
     from esrgan_plugins.modelfiles.loader import load_model
     from esrgan_plugins.upscale.engine import Upscaler
 
     x = _photo(case["size"])
-    tile, overlap, batch, repeats = case["tile"], case["overlap"], case["batch"], case["repeats"]
-    up = Upscaler.from_loaded(load_model(case["model"]), device=case["device"], tile=tile, tile_overlap=overlap,
-                              tile_batch=batch, precision=case["precision"])
-    warm = _photo(min(case["size"], tile or 64))
-    up.upscale_rgb(warm)
-    if up.device.type == "cuda":
+    up = Upscaler.from_loaded(load_model(case["model"]), device=case["device"], tile=case["tile"],
+                              tile_overlap=case["overlap"], tile_batch=case["batch"], precision=case["precision"],
+                              channels_last=case.get("channels_last", False), compile=case.get("compile", False))
+    cuda = up.device.type == "cuda"
+    sync = torch.cuda.synchronize if cuda else (lambda: None)
+    up.upscale_rgb(x if case.get("compile") else _photo(min(case["size"], 64)))  # warm-up (compiles at full size)
+    if cuda:
         torch.cuda.synchronize()
         torch.cuda.reset_peak_memory_stats()
     rss_before = _rss_mb()
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        out = up.upscale_rgb(x)
-        if up.device.type == "cuda":
-            torch.cuda.synchronize()
-        best = min(best, time.perf_counter() - start)
-        del out
+    guard = LoadGuard(case["max_load"], case["wait_quiet"])
+    out = None
+    for _ in range(case["repeats"]):
+        out = guard.timed(lambda: up.upscale_rgb(x), sync)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    if case.get("save"):
+        np.save(case["save"], out)
+    best = best_or_none(guard)
     images_mb = x.nbytes * (1 + up.scale**2) / 2**20
-    bare = _bare_time(up, x, tile, overlap, batch, repeats)
-    mp = case["size"] ** 2 / 1e6
-    return {**case, "dtype": str(up.dtype).replace("torch.", ""), "seconds": best, "megapixels_per_s": mp / best,
-            "bare_network_seconds": bare, "ratio_to_bare": best / bare, "peak_rss_mb": peak,
-            "rss_before_mb": rss_before, "image_buffers_mb": images_mb,
-            "working_peak_mb": peak - rss_before - images_mb,
-            "cuda_max_allocated_mb": torch.cuda.max_memory_allocated() / 2**20 if up.device.type == "cuda" else None}
+    row = {**case, "dtype": str(up.dtype).replace("torch.", ""), "seconds": best,
+           "megapixels_per_s": case["size"] ** 2 / 1e6 / best if best else None, "load": load_summary(guard.repeats, guard.limit),
+           "tile_used": up.tiler.tile_for(case["size"], case["size"]), "peak_rss_mb": peak, "rss_before_mb": rss_before,
+           "image_buffers_mb": images_mb, "working_peak_mb": peak - rss_before - images_mb,
+           "cuda_max_allocated_mb": torch.cuda.max_memory_allocated() / 2**20 if cuda else None}
+    if case.get("bare"):
+        bare_guard = LoadGuard(case["max_load"], case["wait_quiet"])
+        bare = _bare_time(up, x, case, bare_guard, sync)
+        row.update(bare_network_seconds=bare, ratio_to_bare=best / bare if best and bare else None,
+                   bare_load=load_summary(bare_guard.repeats, bare_guard.limit))
+    return row
 
 
-def _cases(args: argparse.Namespace, device: str) -> list[dict[str, Any]]:
-    common = {"device": device, "overlap": args.overlap, "batch": args.batch, "repeats": args.repeats,
-              "precision": args.precision}
-    cases = [{**common, "model": "realesrgan-x4plus", "size": args.x4plus_size, "tile": t} for t in (0, args.tile)]
+def _cases(args: argparse.Namespace, device: str, tmp: Path) -> list[dict[str, Any]]:
+    common = {"device": device, "batch": args.batch, "repeats": args.repeats, "max_load": args.max_load,
+              "wait_quiet": args.wait_quiet, "overlap": args.overlaps[-1]}
+    low = ["fp16", "bf16"] if device.startswith("cuda") else ["bf16"]
+    x4 = {**common, "model": X4PLUS, "size": args.size}
+    cases = [{**x4, "name": "fp32", "precision": "fp32", "tile": 0, "bare": True}]
+    cases += [{**x4, "name": f"fp32 tile {args.tile}/{o}", "precision": "fp32", "tile": args.tile, "overlap": o,
+               "bare": True} for o in args.overlaps]
+    for p in low:
+        cases += [{**x4, "name": p, "precision": p, "tile": 0},
+                  {**x4, "name": f"{p} tile {args.tile}/{args.overlaps[0]}", "precision": p, "tile": args.tile,
+                   "overlap": args.overlaps[0]}]
+    if args.variants == "all":
+        for p in ["fp32", *low]:
+            cases += [{**x4, "name": f"{p} channels_last", "precision": p, "tile": 0, "channels_last": True},
+                      {**x4, "name": f"{p} compile", "precision": p, "tile": 0, "compile": True}]
+        cases += [{**x4, "name": "auto", "precision": "auto", "tile": "auto"}]
+    for i, c in enumerate(cases):
+        c["save"] = str(tmp / f"{device}-{i}.npy")
     for size in args.anime_sizes:
-        cases += [{**common, "model": "realesr-animevideov3", "size": size, "tile": args.tile}]
-    cases += [{**common, "model": "realesr-animevideov3", "size": args.anime_sizes[0], "tile": 0}]
+        cases += [{**common, "model": ANIME, "name": f"fp32 tile {args.tile}", "size": size, "tile": args.tile,
+                   "precision": "fp32", "bare": True}]
+    cases += [{**common, "model": ANIME, "name": "fp32", "size": args.anime_sizes[0], "tile": 0, "precision": "fp32",
+               "bare": True}]
     return cases
+
+
+def compare(rows: list[dict[str, Any]]) -> None:
+    """Add ``vs_untiled_fp32`` (time ratio), ``psnr_db`` and ``max_abs_diff`` to every saved x4plus row."""
+    import numpy as np
+
+    ref = next((r for r in rows if r.get("name") == "fp32" and r.get("save") and "error" not in r), None)
+    if ref is None:
+        return
+    base = np.load(ref["save"])
+    for r in rows:
+        if not r.get("save") or "error" in r:
+            continue
+        out = np.load(r["save"])
+        mse = float(np.mean((out - base) ** 2))
+        r["psnr_db"] = 10 * np.log10(1 / mse) if mse > 0 else float("inf")
+        r["max_abs_diff"] = float(np.abs(out - base).max())
+        r["vs_untiled_fp32"] = r["seconds"] / ref["seconds"] if r["seconds"] and ref["seconds"] else None
+
+
+def _fmt(v: Any, spec: str) -> str:
+    return "-" if v is None else format(v, spec)
+
+
+def _line(r: dict[str, Any]) -> str:
+    if "error" in r:
+        return f"{r['device']} {r['model']} {r['size']}px {r['name']}: FAILED {r['error']}"
+    return (f"{r['device']} {r['model']} {r['size']}px {r['name']} (tile {r['tile_used']}): {_fmt(r['seconds'], '.2f')} s"
+            f", x{_fmt(r.get('vs_untiled_fp32'), '.3f')} of fp32 whole, {_fmt(r.get('psnr_db'), '.1f')} dB, "
+            f"bare x{_fmt(r.get('ratio_to_bare'), '.3f')}, peak RSS {r['peak_rss_mb']:.0f} MB"
+            + (f"  [{r['load']['refused_reason']}]" if r["load"].get("refused_reason") else ""))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -120,13 +186,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("output", nargs="?", help="JSON results file")
     p.add_argument("--output", dest="output_opt", help="JSON results file (same as the positional form)")
     p.add_argument("--device", default="auto", help="cpu, cuda or auto (both when CUDA is present)")
-    p.add_argument("--x4plus-size", type=int, default=256)
+    p.add_argument("--size", "--x4plus-size", dest="size", type=int, default=256)
     p.add_argument("--anime-sizes", type=int, nargs="+", default=[256, 1024])
     p.add_argument("--tile", type=int, default=128)
-    p.add_argument("--overlap", type=int, default=32)
+    p.add_argument("--overlaps", "--overlap", dest="overlaps", type=int, nargs="+", default=[16, 32])
     p.add_argument("--batch", type=int, default=1)
     p.add_argument("--repeats", type=int, default=2)
-    p.add_argument("--precision", default="auto")
+    p.add_argument("--variants", choices=["all", "basic"], default="all")
+    add_load_options(p)
     p.add_argument("--worker", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.worker:
@@ -140,22 +207,30 @@ def main(argv: list[str] | None = None) -> int:
     devices = ["cpu", "cuda"] if args.device == "auto" and torch.cuda.is_available() else \
         ["cpu" if args.device == "auto" else args.device]
     results = []
-    for device in devices:
-        for case in _cases(args, device):
-            proc = subprocess.run([sys.executable, __file__, "--worker", json.dumps(case)], capture_output=True, text=True)
-            if proc.returncode != 0:
-                results.append({**case, "error": proc.stderr.strip().splitlines()[-1:]})
-                continue
-            row = json.loads(proc.stdout.strip().splitlines()[-1])
-            results.append(row)
-            print(f"{row['device']} {row['model']} {row['size']}px tile {row['tile']}: {row['megapixels_per_s']:.4f} MP/s, "
-                  f"{row['ratio_to_bare']:.3f}x bare, peak RSS {row['peak_rss_mb']:.0f} MB, "
-                  f"working {row['working_peak_mb']:.0f} MB", flush=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        for device in devices:
+            rows = []
+            for case in _cases(args, device, Path(tmp)):
+                proc = subprocess.run([sys.executable, __file__, "--worker", json.dumps(case)], capture_output=True, text=True)
+                row = ({**case, "error": proc.stderr.strip().splitlines()[-1:]} if proc.returncode
+                       else json.loads(proc.stdout.strip().splitlines()[-1]))
+                rows.append(row)
+                print(_line(row), flush=True)
+            compare(rows)
+            results += rows
+    from esrgan_core.speed import cpu_has_native_bf16
+
     report = {"benchmark": "upscale", "python": platform.python_version(), "torch": torch.__version__,
-              "threads": torch.get_num_threads(), "machine": platform.machine(), "results": results}
+              "threads": torch.get_num_threads(), "machine": platform.machine(), "cpu_native_bf16": cpu_has_native_bf16(),
+              "date": time.strftime("%Y-%m-%d"), "results": results}
     Path(args.output).parent.mkdir(parents=True, exist_ok=True)
     Path(args.output).write_text(json.dumps(report, indent=2) + "\n")
-    return 0
+    print("\n".join(_line(r) for r in results if r.get("psnr_db") is not None))
+    refused = [r for r in results if "error" not in r and r["seconds"] is None]
+    if refused:
+        print(f"{len(refused)} case(s) have no time: every repeat was taken on a busy machine "
+              "(run on a quiet machine, or --wait-quiet SECONDS)", file=sys.stderr)
+    return 1 if refused or any("error" in r for r in results) else 0
 
 
 if __name__ == "__main__":

@@ -89,5 +89,5 @@ def test_activation_estimate_covers_the_largest_layer():
 
 def test_auto_tile_probes_the_network_and_stays_whole_on_small_images():
     up = Upscaler(seeded(ShuffleNet(2)), 2, device="cpu", precision="fp32", tile="auto")
-    assert up._tiler.max_pixels > 10**6  # any machine running the tests has a few MB to spare
-    assert up._tiler.tile_for(64, 64) == 0
+    assert up.tiler.max_pixels > 10**6  # any machine running the tests has a few MB to spare
+    assert up.tiler.tile_for(64, 64) == 0

@@ -112,6 +112,11 @@ class Upscaler:
                    supports_bfloat16=d.supports_bfloat16, **options)
 
     @property
+    def tiler(self) -> Tiler:
+        """The tiler images run through (its ``tile_for(h, w)`` says the tile used for an H x W input)."""
+        return self._tiler
+
+    @property
     def compute_network(self) -> torch.nn.Module:
         """The network as it runs: on ``device`` in the compute dtype (RGB float NCHW in and out)."""
         return self._net
