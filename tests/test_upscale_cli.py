@@ -148,3 +148,14 @@ def test_bad_options_are_config_errors(tmp_path, model, capsys):
     assert "interpolate: needs model2" in capsys.readouterr().err
     assert main(["upscale", "-i", str(tmp_path / "p.png"), "-m", str(model), "-t", "-5"]) == 2
     assert main(["upscale", "-i", str(tmp_path / "nothing-*.png"), "-m", str(model)]) == 2
+
+
+def test_tile_auto_and_channels_last_from_the_command_line(tmp_path, model, capsys):
+    cv2.imwrite(str(tmp_path / "p.png"), _photo_bgr_u8())
+    base = ["upscale", "-i", str(tmp_path / "p.png"), "-m", str(model), "--precision", "fp32"]
+    assert main([*base, "-o", str(tmp_path / "whole")]) == 0
+    assert main([*base, "-o", str(tmp_path / "auto"), "-t", "auto", "--channels-last"]) == 0
+    a = read_image(tmp_path / "whole" / "p_out.png").pixels
+    b = read_image(tmp_path / "auto" / "p_out.png").pixels
+    assert np.abs(a - b).max() <= 1 / 255 + 1e-6  # a tiny image fits any budget: whole image, same result
+    assert main([*base, "-t", "big"]) == 2 and "invalid tile value: 'big'" in capsys.readouterr().err
