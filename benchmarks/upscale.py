@@ -1,7 +1,7 @@
 """Upscale speed, seams, precision and memory: whole image vs tiles, fp32 vs bf16/fp16, channels_last, compile.
 
     python benchmarks/upscale.py OUT.json [--device cpu|cuda|auto] [--size 256] [--tile 128]
-        [--overlaps 16 32] [--anime-sizes 256 1024] [--repeats 2] [--variants all|basic]
+        [--overlaps 16 24 32] [--anime-sizes 256 1024] [--repeats 2] [--variants all|basic]
         [--max-load 0.10] [--wait-quiet SECONDS]
 
 Each case runs in its own subprocess (its peak resident memory, ``ru_maxrss``, is its own). On
@@ -131,10 +131,10 @@ def _cases(args: argparse.Namespace, device: str, tmp: Path) -> list[dict[str, A
     cases = [{**x4, "name": "fp32", "precision": "fp32", "tile": 0, "bare": True}]
     cases += [{**x4, "name": f"fp32 tile {args.tile}/{o}", "precision": "fp32", "tile": args.tile, "overlap": o,
                "bare": True} for o in args.overlaps]
+    mid = args.overlaps[len(args.overlaps) // 2]  # 24 of the default 16 24 32
     for p in low:
         cases += [{**x4, "name": p, "precision": p, "tile": 0},
-                  {**x4, "name": f"{p} tile {args.tile}/{args.overlaps[0]}", "precision": p, "tile": args.tile,
-                   "overlap": args.overlaps[0]}]
+                  {**x4, "name": f"{p} tile {args.tile}/{mid}", "precision": p, "tile": args.tile, "overlap": mid}]
     if args.variants == "all":
         for p in ["fp32", *low]:
             cases += [{**x4, "name": f"{p} channels_last", "precision": p, "tile": 0, "channels_last": True},
@@ -189,7 +189,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--size", "--x4plus-size", dest="size", type=int, default=256)
     p.add_argument("--anime-sizes", type=int, nargs="+", default=[256, 1024])
     p.add_argument("--tile", type=int, default=128)
-    p.add_argument("--overlaps", "--overlap", dest="overlaps", type=int, nargs="+", default=[16, 32])
+    p.add_argument("--overlaps", "--overlap", dest="overlaps", type=int, nargs="+", default=[16, 24, 32])
     p.add_argument("--batch", type=int, default=1)
     p.add_argument("--repeats", type=int, default=2)
     p.add_argument("--variants", choices=["all", "basic"], default="all")

@@ -116,7 +116,7 @@ class Tiler:
     large, in which case the largest tile of at most that many pixels is used.
     """
 
-    def __init__(self, forward: Forward, scale: int, *, tile: int = 0, overlap: int = 32, batch: int = 1,
+    def __init__(self, forward: Forward, scale: int, *, tile: int = 0, overlap: int = 24, batch: int = 1,
                  size_multiple: int = 1, max_pixels: int = 0) -> None:
         if tile < 0 or overlap < 0 or batch < 1 or size_multiple < 1 or max_pixels < 0:
             raise ValueError("tile, overlap and max_pixels must be >= 0, batch and size_multiple >= 1")

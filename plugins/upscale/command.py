@@ -23,7 +23,7 @@ def configure(p: argparse.ArgumentParser) -> None:
       help="realesr-general-x4v3 denoise strength in [0,1] (uses realesr-general-wdn-x4v3 next to it)")
     a("-t", "--tile", type=tile, help="largest network input side in pixels; 0 = whole image (default), "
                                       "auto = whole image unless it exceeds the device memory budget")
-    a("--tile-overlap", dest="tile_overlap", type=int, help="tile overlap in input pixels (default 32)")
+    a("--tile-overlap", dest="tile_overlap", type=int, help="least overlap of neighbouring tiles in input pixels (default 24)")
     a("--tile-batch", dest="tile_batch", type=int, help="tiles per forward pass (default 1)")
     a("-s", "--outscale", type=float, help="final scale, e.g. 3.5 (default: the model's scale)")
     a("--precision", choices=["auto", "fp32", "fp16", "bf16"],

@@ -86,7 +86,7 @@ class Upscaler:
     """
 
     def __init__(self, network: torch.nn.Module, scale: int, *, size_multiple: int = 1, supports_half: bool = True,
-                 supports_bfloat16: bool = True, tile: int | Literal["auto"] = 0, tile_overlap: int = 32,
+                 supports_bfloat16: bool = True, tile: int | Literal["auto"] = 0, tile_overlap: int = 24,
                  tile_batch: int = 1, precision: Precision = "auto", device: str = "auto",
                  alpha: Literal["model", "resize"] = "model", outscale: float | None = None,
                  channels_last: bool = False, compile: bool = False) -> None:

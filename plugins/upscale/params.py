@@ -22,7 +22,7 @@ class UpscaleParams:
     denoise_strength: float | None = param(None, ge=0, le=1, help="realesr-general-x4v3 denoise strength (1 = strong, 0 = the wdn model)")
     tile: int | Literal["auto"] = param(0, ge=0, help="largest network input side in pixels (0 = whole image at once; "
                                                    "auto = whole image unless over the device memory budget)")
-    tile_overlap: int = param(32, ge=0, help="minimum overlap between neighbouring tiles in input pixels (capped at half the tile; seams blended)")
+    tile_overlap: int = param(24, ge=0, help="minimum overlap between neighbouring tiles in input pixels (capped at half the tile; seams blended)")
     tile_batch: int = param(1, ge=1, help="tiles per forward pass")
     outscale: float | None = param(None, gt=0, help="final scale (e.g. 3.5); default: the model's native scale")
     precision: Literal["auto", "fp32", "fp16", "bf16"] = param("auto", help="compute precision; auto: fp16 on CUDA when safe, "
