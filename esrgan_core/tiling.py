@@ -135,9 +135,9 @@ class Tiler:
 
     def tile_for(self, h: int, w: int) -> int:
         """The tile side used for an H x W input (0: whole image)."""
-        if self.tile or not self.max_pixels:
+        if self.tile or not self.max_pixels or h * w <= self.max_pixels:
             return self.tile
-        return tile_for_budget(h, w, 1.0, self.max_pixels, self.multiple)
+        return tile_for_budget(h, w, 1.0, self.max_pixels / self.batch, self.multiple)  # a pass holds `batch` tiles
 
     def __call__(self, image: torch.Tensor) -> torch.Tensor:
         """1xCxHxW float32 [0,1] CPU in -> 1xCx(H*scale)x(W*scale) float32 CPU out (not clamped).
