@@ -28,14 +28,17 @@ def demo(session: nox.Session) -> None:
     session.run("esrgan-run", *session.posargs)
 
 
+BENCH_OK = [0, 3]  # 3: a benchmark refused repeats taken on a busy machine (see benchmarks/_load.py)
+
+
 @nox.session
 def bench(session: nox.Session) -> None:
     """Performance benchmarks; each writes JSON with machine info to results/bench/."""
     session.install("-e", ".[video]")
     out = "results/bench"
-    session.run("python", "benchmarks/degradation.py", "--output", f"{out}/degradation.json", *session.posargs)
-    session.run("python", "benchmarks/upscale.py", "--output", f"{out}/upscale.json", *session.posargs)
-    session.run("python", "benchmarks/training.py", "--output", f"{out}/training.json", *session.posargs)
+    session.run("python", "benchmarks/degradation.py", "--output", f"{out}/degradation.json", *session.posargs, success_codes=BENCH_OK)
+    session.run("python", "benchmarks/upscale.py", "--output", f"{out}/upscale.json", *session.posargs, success_codes=BENCH_OK)
+    session.run("python", "benchmarks/training.py", "--output", f"{out}/training.json", *session.posargs, success_codes=BENCH_OK)
     session.install("-e", ".[export]")
-    session.run("python", "benchmarks/runtimes.py", "--output", f"{out}/runtimes.json", *session.posargs)
-    session.run("python", "benchmarks/video.py", "--output", f"{out}/video.json", *session.posargs)
+    session.run("python", "benchmarks/runtimes.py", "--output", f"{out}/runtimes.json", *session.posargs, success_codes=BENCH_OK)
+    session.run("python", "benchmarks/video.py", "--output", f"{out}/video.json", *session.posargs, success_codes=BENCH_OK)

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 DEFAULT_LIMIT = 0.10
+EXIT_BUSY = 3  # exit status of a benchmark that refused repeats (1 stays "it failed")
 
 
 def _machine_ticks() -> tuple[int, int] | None:

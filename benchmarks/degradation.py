@@ -11,7 +11,7 @@ generation per sample vs batched, 21x21 filtering conv vs FFT, DiffJPEG). Writes
 seconds per batch, ratio to the baseline, peak memory, machine info: CPU count, torch version, threads).
 Every repeat is guarded by benchmarks/_load.py (``--max-load 0.10``, ``--wait-quiet SECONDS``): a
 repeat taken while other processes used more than 10% of the CPU is refused and not reported; exit
-status 1 when any was refused.
+status 3 when any was refused.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ from esrgan_plugins.degradations.pipeline import Pipeline
 from esrgan_plugins.degradations.presets import load_preset
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from benchmarks._load import LoadGuard, add_load_options, guard_from, load_summary  # noqa: E402
+from benchmarks._load import EXIT_BUSY, LoadGuard, add_load_options, guard_from, load_summary  # noqa: E402
 
 BATCH, HR = 12, 400
 
@@ -232,7 +232,7 @@ def main() -> int:
     print(json.dumps({k: v for k, v in result.items() if k != "load"}, indent=2))
     if result["load"]["refused"]:
         print(result["load"]["refused_reason"], file=sys.stderr)
-    return 1 if result["load"]["refused"] else 0
+    return EXIT_BUSY if result["load"]["refused"] else 0
 
 
 if __name__ == "__main__":

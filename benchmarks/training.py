@@ -33,7 +33,7 @@ from esrgan_core.context import RunContext
 from esrgan_core.plugins import load_plugins
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from benchmarks._load import LoadGuard, add_load_options, guard_from, load_summary  # noqa: E402
+from benchmarks._load import EXIT_BUSY, LoadGuard, add_load_options, guard_from, load_summary  # noqa: E402
 
 VARIANTS = {"plain": {}, "channels_last": {"channels_last": True}, "compile": {"compile": True},
             "bf16": {"mixed_precision": "bf16"}}  # train options of the ESRNet variants
@@ -154,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
     print(json.dumps({k: v for k, v in report.items() if k != "load"}, indent=2))
     if report["load"]["refused"]:
         print(report["load"]["refused_reason"], file=sys.stderr)
-    return 1 if report["load"]["refused"] else 0
+    return EXIT_BUSY if report["load"]["refused"] else 0
 
 
 if __name__ == "__main__":

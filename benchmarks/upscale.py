@@ -17,7 +17,7 @@ peak RSS and the working memory above the image buffers (peak RSS - RSS after lo
 
 Every repeat is guarded by ``benchmarks/_load.py``: a repeat taken while other processes used more
 than ``--max-load`` of the CPU is refused, and a case without an accepted repeat reports no time
-(exit status 1, JSON written with the loads).
+(exit status 3, JSON written with the loads; 1 when a case failed).
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from benchmarks._load import LoadGuard, add_load_options, best_or_none, load_summary  # noqa: E402
+from benchmarks._load import EXIT_BUSY, LoadGuard, add_load_options, best_or_none, load_summary  # noqa: E402
 
 X4PLUS, ANIME = "realesrgan-x4plus", "realesr-animevideov3"
 
@@ -230,7 +230,7 @@ def main(argv: list[str] | None = None) -> int:
     if refused:
         print(f"{len(refused)} case(s) have no time: every repeat was taken on a busy machine "
               "(run on a quiet machine, or --wait-quiet SECONDS)", file=sys.stderr)
-    return 1 if refused or any("error" in r for r in results) else 0
+    return 1 if any("error" in r for r in results) else EXIT_BUSY if refused else 0
 
 
 if __name__ == "__main__":

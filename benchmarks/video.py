@@ -11,7 +11,9 @@ alone (the same number of frames, an enlarged decoded frame, at the output size)
 (batches of that decoded frame). ``other_share`` is the rest: colour conversion, segment files and
 the final remux, Python (shares come from separate timings; on a busy machine they need not add up).
 ``--quick``: a tiny x4 SRVGGNetCompact with seeded random weights on a 64x48 clip of 8 frames
-(checks that the script runs; its numbers mean nothing).
+(checks that the script runs; its numbers mean nothing). The end-to-end run is load-guarded
+(benchmarks/_load.py): taken while other processes used more than ``--max-load`` of the CPU, it is
+refused (``frames_per_s: null``) and the exit status is 3 (0 with ``--quick``).
 """
 
 from __future__ import annotations
@@ -25,6 +27,9 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from benchmarks._load import EXIT_BUSY, LoadGuard, add_load_options, best_or_none, load_summary  # noqa: E402
 
 
 def make_clip(path: Path, width: int, height: int, frames: int) -> None:
@@ -87,11 +92,10 @@ def run_device(clip: Path, work: Path, model: str, device: str, args: argparse.N
     if not warm.exists():
         make_clip(warm, info.width, info.height, 4)
     upscale_video(up, warm, work / f"warm-{device}{clip.suffix}", params, size_multiple=desc.size_multiple)
-    start = time.perf_counter()
-    upscale_video(up, clip, dst, params, size_multiple=desc.size_multiple)
-    if up.device.type == "cuda":
-        torch.cuda.synchronize()
-    total = time.perf_counter() - start
+    guard = LoadGuard(args.max_load, args.wait_quiet)
+    sync = torch.cuda.synchronize if up.device.type == "cuda" else (lambda: None)
+    guard.timed(lambda: upscale_video(up, clip, dst, params, size_multiple=desc.size_multiple), sync)
+    total = guard.repeats[-1]["seconds"]
     start = time.perf_counter()
     count = sum(1 for _ in decode_rgb01(clip, info))
     decode = time.perf_counter() - start
@@ -113,7 +117,8 @@ def run_device(clip: Path, work: Path, model: str, device: str, args: argparse.N
     model_s = time.perf_counter() - start
     return {"device": device, "dtype": str(up.dtype).replace("torch.", ""), "model": model, "frames": count,
             "input": f"{info.width}x{info.height}", "output": f"{spec.width}x{spec.height}", "codec": spec.codec,
-            "seconds": total, "frames_per_s": count / total, "decode_share": decode / total,
+            "seconds": best_or_none(guard), "frames_per_s": count / total if best_or_none(guard) else None,
+            "load": load_summary(guard.repeats, guard.limit), "decode_share": decode / total,
             "encode_share": encode / total, "model_share": model_s / total,
             "other_share": 1 - (decode + encode + model_s) / total,
             "output_bytes": dst.stat().st_size}
@@ -132,6 +137,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--precision", default="auto")
     p.add_argument("--model", default="realesr-animevideov3")
     p.add_argument("--quick", action="store_true", help="tiny random model, 64x48, 8 frames: checks the script runs")
+    add_load_options(p)
     args = p.parse_args(argv)
     args.output = args.output_opt or args.output
     if not args.output:
@@ -152,7 +158,8 @@ def main(argv: list[str] | None = None) -> int:
         for device in devices:
             row = run_device(clip, work, model, device, args)
             results.append(row)
-            print(f"{device} {row['input']} -> {row['output']}: {row['frames_per_s']:.2f} frames/s (decode "
+            fps = "refused (busy machine)" if row["frames_per_s"] is None else f"{row['frames_per_s']:.2f} frames/s"
+            print(f"{device} {row['input']} -> {row['output']}: {fps} (decode "
                   f"{row['decode_share']:.1%}, encode {row['encode_share']:.1%}, model {row['model_share']:.1%}, "
                   f"other {row['other_share']:.1%})", flush=True)
     from esrgan_core.atomic import atomic_write_text
@@ -161,7 +168,8 @@ def main(argv: list[str] | None = None) -> int:
                "machine": platform.processor() or platform.machine(), "cpu_count": os.cpu_count()}
     atomic_write_text(Path(args.output), json.dumps({"benchmark": "video", "quick": args.quick, **machine,
                                                      "results": results}, indent=2) + "\n")
-    return 0
+    refused = any(r["load"]["refused"] for r in results)
+    return EXIT_BUSY if refused and not args.quick else 0
 
 
 if __name__ == "__main__":

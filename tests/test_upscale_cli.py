@@ -159,3 +159,9 @@ def test_tile_auto_and_channels_last_from_the_command_line(tmp_path, model, caps
     b = read_image(tmp_path / "auto" / "p_out.png").pixels
     assert np.abs(a - b).max() <= 1 / 255 + 1e-6  # a tiny image fits any budget: whole image, same result
     assert main([*base, "-t", "big"]) == 2 and "invalid tile value: 'big'" in capsys.readouterr().err
+
+
+def test_torch_only_speed_options_are_refused_with_other_engines(tmp_path, model, capsys):
+    cv2.imwrite(str(tmp_path / "p.png"), _photo_bgr_u8())
+    code = main(["upscale", "-i", str(tmp_path / "p.png"), "-m", str(model), "--engine", "onnxruntime", "--compile"])
+    assert code == 2 and "channels_last and compile are torch options" in capsys.readouterr().err

@@ -53,6 +53,8 @@ class UpscaleParams:
             raise ParamError("engine", "model2/denoise_strength mix torch weights; use engine torch")
         if self.engine != "torch" and (self.precision not in ("auto", "fp32") or self.device not in ("auto", "cpu")):
             raise ParamError("engine", f"{self.engine} runs on the CPU in the file's own precision; leave precision and device at auto")
+        if self.engine != "torch" and (self.channels_last or self.compile):
+            raise ParamError("engine", "channels_last and compile are torch options; use engine torch")
         ext = self.ext.lower().lstrip(".")
         if ext not in ("auto", "png", "jpg", "jpeg", "webp", "tif", "tiff", "bmp"):
             raise ParamError("ext", f"unknown output format {self.ext!r}")
