@@ -30,6 +30,8 @@ import torch
 
 from esrgan_plugins.networks.padding import pad_to_multiple
 
+__all__ = ["MIN_TILE", "Tiler", "axis_placement", "axis_weights", "tile_for_budget", "tile_grid"]
+
 log = logging.getLogger(__name__)
 
 MIN_TILE = 32
