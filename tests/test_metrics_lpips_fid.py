@@ -47,12 +47,11 @@ def test_lpips_without_backbone_weights_raises_naming_file_and_folder(empty_hub:
     assert filename in str(err.value) and str(empty_hub) in str(err.value)
 
 
-def test_lpips_loads_backbone_from_hub_cache(empty_hub: Path) -> None:
+def test_lpips_loads_backbone_from_configured_file(empty_hub: Path, tmp_path: Path) -> None:
     torch.manual_seed(123)
     features = {k: v for k, v in torchvision.models.alexnet().state_dict().items() if k.startswith("features.")}
-    empty_hub.mkdir(parents=True)
-    torch.save(features, empty_hub / "alexnet-owt-7be5be79.pth")
-    metric = Lpips(from_dict(LpipsParams, {"net": "alex", "device": "cpu"}))
+    torch.save(features, tmp_path / "my_alexnet.pth")
+    metric = Lpips(from_dict(LpipsParams, {"net": "alex", "device": "cpu", "weights": str(tmp_path / "my_alexnet.pth")}))
     torch.testing.assert_close(metric.model.net.slice1[0].weight, features["features.0.weight"], rtol=0, atol=0)
     torch.testing.assert_close(metric.model.net.state_dict()["slice5.10.bias"], features["features.10.bias"], rtol=0, atol=0)
     hr = _crops(1)[0]
@@ -100,15 +99,29 @@ def test_frechet_distance_equals_direct_scipy_computation() -> None:
 # --- FID ---------------------------------------------------------------------------------------------
 
 
-def test_fid_without_inception_weights_raises_naming_the_file(empty_hub: Path) -> None:
+def test_lpips_backbone_in_hub_cache_that_is_not_torchvisions_is_refused(empty_hub: Path) -> None:
+    from esrgan_core.weights import CorruptWeightsError
+
+    empty_hub.mkdir(parents=True)
+    torch.save({k: v for k, v in torchvision.models.alexnet().state_dict().items() if k.startswith("features.")},
+               empty_hub / "alexnet-owt-7be5be79.pth")
+    with pytest.raises(CorruptWeightsError, match="alexnet-owt-7be5be79.pth"):
+        Lpips(from_dict(LpipsParams, {"net": "alex", "device": "cpu"}))
+
+
+def test_fid_without_pytorch_fid_file_uses_the_bundled_torchscript_offline(empty_hub: Path) -> None:
+    from esrgan_core.weights import resolve
+
     with pytest.raises(MissingWeightsError, match="pt_inception-2015-12-05-6726825d.pth"):
-        Fid(from_dict(FidParams, {"dims": 64, "device": "cpu"}))
+        resolve("fid_inception")  # the suite runs offline: the file is named, not fetched
+    fid = Fid(from_dict(FidParams, {"dims": 64, "device": "cpu"}))
+    assert fid.weights_source == "fid_inception_torchscript"
 
 
 @pytest.fixture(scope="module")
 def random_fid() -> Fid:
     """FID on 64 first-block features with a seeded RANDOM Inception (explicitly: scores are only relative)."""
-    return Fid(from_dict(FidParams, {"dims": 64, "device": "cpu", "random_weights": True}))
+    return Fid(from_dict(FidParams, {"dims": 64, "device": "cpu", "random_weights": True, "min_images": 2}))
 
 
 def test_fid_of_a_set_with_itself_is_zero_and_grows_with_noise(random_fid: Fid) -> None:

@@ -117,13 +117,16 @@ def test_loads_weights_from_configured_path(no_weights, tmp_path, vgg_type):
         torch.testing.assert_close(v, expected[k], rtol=0, atol=0)
 
 
-def test_finds_weights_in_esrgan_weights_dir(no_weights, tmp_path, monkeypatch):
+def test_weights_dir_file_that_is_not_torchvisions_is_rejected(no_weights, tmp_path, monkeypatch):
+    """A file under the official name must be the official file (size + sha256); random weights are refused."""
+    from esrgan_core.weights import CorruptWeightsError
+
     folder = tmp_path / "weights"
     folder.mkdir()
-    expected = _save_torchvision_file(folder / WEIGHT_FILES["vgg19"])
+    _save_torchvision_file(folder / WEIGHT_FILES["vgg19"])
     monkeypatch.setenv("ESRGAN_WEIGHTS_DIR", str(folder))
-    vgg = VGGFeatures(VGGFeaturesParams(layers=("conv1_1",)))
-    torch.testing.assert_close(vgg.body[0].weight, expected["0.weight"], rtol=0, atol=0)
+    with pytest.raises(CorruptWeightsError, match="vgg19-dcbb9e9d.pth.*expected 574673361"):
+        VGGFeatures(VGGFeaturesParams(layers=("conv1_1",)))
 
 
 def test_wrong_file_is_a_model_file_error(no_weights, tmp_path):

@@ -1,4 +1,4 @@
-"""Built-in image-quality metrics: psnr, ssim (BasicSR-exact), lpips, fid.
+"""Built-in image-quality metrics: psnr, ssim (BasicSR-exact), lpips, stlpips, fid; ``esrgan-run metrics``.
 
 Per-image metrics are called as ``metric(sr, hr) -> float``; the set-level ``fid`` as
 ``metric.compute(sr_images, hr_images) -> float``. Images are HWC RGB, float [0,1] (or uint8),
@@ -9,6 +9,7 @@ Heavy dependencies (lpips, pytorch-fid) are imported only when such a metric is 
 from __future__ import annotations
 
 from esrgan_core.hookspecs import hookimpl
+from esrgan_core.lazy import lazy
 from esrgan_plugins.metrics.psnr_ssim import Psnr, PsnrSsimParams, Ssim
 
 
@@ -16,6 +17,12 @@ def _lpips(params):
     from esrgan_plugins.metrics.lpips_metric import Lpips
 
     return Lpips(params)
+
+
+def _stlpips(params):
+    from esrgan_plugins.metrics.stlpips_metric import StLpips
+
+    return StLpips(params)
 
 
 def _fid(params):
@@ -28,8 +35,16 @@ def _fid(params):
 def register_metrics(register) -> None:
     from esrgan_plugins.metrics.fid import FidParams
     from esrgan_plugins.metrics.lpips_metric import LpipsParams
+    from esrgan_plugins.metrics.stlpips_metric import StLpipsParams
 
     register("psnr", Psnr, params=PsnrSsimParams, help="PSNR in dB on 8-bit levels (BasicSR: crop_border, Y channel)")
     register("ssim", Ssim, params=PsnrSsimParams, help="MATLAB-compatible SSIM on 8-bit levels (BasicSR)")
     register("lpips", _lpips, params=LpipsParams, help="LPIPS distance (AlexNet/VGG backbone from local weights)")
-    register("fid", _fid, params=FidParams, help="FID of an image set (pytorch-fid Inception, local weights)")
+    register("stlpips", _stlpips, params=StLpipsParams, help="shift-tolerant LPIPS (ST-LPIPS, alex/vgg; weights ship in esrgan[metrics])")
+    register("fid", _fid, params=FidParams, help="FID of an image set (pytorch-fid's TF Inception; offline with esrgan[metrics])")
+
+
+@hookimpl
+def register_commands(register) -> None:
+    register("metrics", lazy("esrgan_plugins.metrics.command:configure"), lazy("esrgan_plugins.metrics.command:handler"),
+             help="score SR_DIR against HR_DIR (pairs by file stem): --metrics psnr,ssim,stlpips,fid [--crop-border N] [--y] [--json]")

@@ -26,7 +26,6 @@ from typing import Literal, Sequence
 
 import attrs
 import numpy as np
-from scipy import linalg
 
 from esrgan_core.atomic import atomic_path
 from esrgan_core.cache import cache_dir
@@ -40,24 +39,31 @@ from esrgan_plugins.metrics.lpips_metric import resolve_device
 log = logging.getLogger("esrgan.metrics")
 
 
-def frechet_distance(mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarray, sigma2: np.ndarray, eps: float = 1e-6) -> float:
-    """||mu1 - mu2||^2 + Tr(S1 + S2 - 2 sqrtm(S1 S2)) (pytorch-fid's stable version).
+def _psd_eig(s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Eigen-decomposition of a symmetric PSD matrix; eigenvalues below round-off (``n eps max``) -> 0."""
+    vals, vecs = np.linalg.eigh((s + s.T) / 2)
+    tol = max(float(vals.max(initial=0.0)), 0.0) * len(vals) * np.finfo(np.float64).eps
+    return np.where(vals > tol, vals, 0.0), vecs
 
-    If the product is singular, ``eps`` is added to both diagonals; a small imaginary part from
-    numerical error is dropped.
+
+def frechet_distance(mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarray, sigma2: np.ndarray) -> float:
+    """||mu1 - mu2||^2 + Tr(S1) + Tr(S2) - 2 Tr sqrt(S1 S2): the Fréchet distance of two Gaussians.
+
+    ``Tr sqrt(S1 S2)`` is computed as ``sum sqrt(eig(R S2 R))`` with ``R = S1^(1/2)`` (symmetric
+    eigendecompositions, eigenvalues below round-off treated as 0, as in a pseudo-inverse):
+    mathematically the same number as pytorch-fid's ``trace(sqrtm(S1 @ S2))``, but exact for the
+    singular covariances of sets smaller than the feature size (there ``sqrtm`` leaves errors of
+    1e-3, so a set against itself would not score 0) and several times faster.
     """
     mu1, mu2 = np.atleast_1d(mu1).astype(np.float64), np.atleast_1d(mu2).astype(np.float64)
     s1, s2 = np.atleast_2d(sigma1).astype(np.float64), np.atleast_2d(sigma2).astype(np.float64)
     if mu1.shape != mu2.shape or s1.shape != s2.shape:
         raise ValueError(f"statistics differ in shape: {mu1.shape}/{s1.shape} vs {mu2.shape}/{s2.shape}")
     diff = mu1 - mu2
-    covmean = linalg.sqrtm(s1.dot(s2))
-    if not np.isfinite(covmean).all():
-        offset = np.eye(s1.shape[0]) * eps
-        covmean = linalg.sqrtm((s1 + offset).dot(s2 + offset))
-    if np.iscomplexobj(covmean):
-        covmean = covmean.real
-    return float(diff.dot(diff) + np.trace(s1) + np.trace(s2) - 2.0 * np.trace(covmean))
+    vals, vecs = _psd_eig(s1)
+    root1 = (vecs * np.sqrt(vals)) @ vecs.T
+    tr_covmean = float(np.sum(np.sqrt(_psd_eig(root1 @ s2 @ root1)[0])))
+    return float(diff.dot(diff) + np.trace(s1) + np.trace(s2) - 2.0 * tr_covmean)
 
 
 def statistics(features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -17,6 +17,7 @@ not on the machine. The file is only opened after its sha256 matched the registr
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import torch
@@ -60,8 +61,9 @@ def pytorch_fid_name(ts_name: str) -> str:
 def torchscript_state_dict(path: Path) -> dict[str, torch.Tensor]:
     """pytorch-fid InceptionV3 state dict (without ``fc``) from the TorchScript file at ``path``."""
     try:
-        scripted = torch.jit.load(str(path), map_location="cpu")
-        ts = scripted.state_dict()
+        with warnings.catch_warnings():  # torch.jit.load's deprecation notice: we only read the tensors
+            warnings.simplefilter("ignore", FutureWarning)
+            ts = torch.jit.load(str(path), map_location="cpu").state_dict()
     except Exception as exc:  # not a TorchScript archive, or another one
         raise ModelFileError(f"not a TorchScript FID Inception ({type(exc).__name__}: {exc})"[:300], file=path) from None
     out: dict[str, torch.Tensor] = {}

@@ -1,14 +1,13 @@
 """LPIPS (Zhang et al. 2018) through the ``lpips`` package, without any download.
 
-The linear calibration layers ship inside the ``lpips`` package. The ImageNet backbone is
-torchvision's AlexNet or VGG16, read from a file found by :func:`esrgan_core.weights.find_weights`
-(the configured ``weights`` path, ``$ESRGAN_WEIGHTS_DIR``, or torch hub's cache):
+Every file comes from :func:`esrgan_core.weights.resolve` (configured path, ``$ESRGAN_WEIGHTS_DIR``,
+torch hub cache, the copy inside a wheel, else a hash-checked download unless offline):
 
-- ``net: alex`` -> ``alexnet-owt-7be5be79.pth``
-- ``net: vgg``  -> ``vgg16-397923af.pth``
+- linear calibration layers: ``lpips_alex`` / ``lpips_vgg`` (shipped inside the ``lpips`` package);
+- ImageNet backbone: ``alexnet`` (``alexnet-owt-7be5be79.pth``) or ``vgg16`` (``vgg16-397923af.pth``).
 
-If the file is absent a :class:`MissingWeightsError` says where it goes; there is no silent
-fallback to random weights. ``allow_random_backbone: true`` keeps a seeded random backbone instead:
+If a file is absent and cannot be downloaded, a :class:`MissingWeightsError` says where it goes;
+there is no silent fallback to random weights. ``allow_random_backbone: true`` keeps a seeded random backbone instead:
 it exists only for tests, and the scores it gives mean nothing.
 
 Input convention (see :mod:`esrgan_plugins.metrics.base`): HWC RGB, float [0,1] or uint8, rounded
@@ -26,10 +25,10 @@ import torch
 
 from esrgan_core.errors import MissingWeightsError, ModelFileError
 from esrgan_core.schema import param
-from esrgan_core.weights import find_weights
+from esrgan_core.weights import resolve
 from esrgan_plugins.metrics.base import check_pair, rgb_u8
 
-BACKBONE_FILES = {"alex": "alexnet-owt-7be5be79.pth", "vgg": "vgg16-397923af.pth"}
+BACKBONES = {"alex": "alexnet", "vgg": "vgg16"}
 
 
 @attrs.frozen
@@ -73,18 +72,24 @@ def build_lpips_model(params: LpipsParams) -> torch.nn.Module:
     """The lpips network (eval mode, on the configured device), backbone loaded from disk."""
     import lpips
 
-    filename = BACKBONE_FILES[params.net]
     try:
-        file: Path | None = find_weights(
-            filename, purpose=f"LPIPS ({params.net} backbone)", configured=params.weights, config_key="weights"
-        )
+        file: Path | None = resolve(BACKBONES[params.net], params.weights, download=not params.allow_random_backbone)
     except MissingWeightsError:
         if not params.allow_random_backbone:
             raise
         file = None
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(0)
-        model = lpips.LPIPS(pretrained=True, net=params.net, pnet_rand=True, verbose=False)
+        model = lpips.LPIPS(pretrained=False, net=params.net, pnet_rand=True, verbose=False)
+    lin_file = resolve(f"lpips_{params.net}")
+    try:
+        lins = torch.load(lin_file, map_location="cpu", weights_only=True)
+        need = {k for k in model.state_dict() if k.startswith("lin") and not k.startswith("lins.")}
+        if set(lins) != need:
+            raise KeyError(f"keys {sorted(lins)[:3]}..., expected {sorted(need)[:3]}...")
+        model.load_state_dict(lins, strict=False)
+    except Exception as exc:
+        raise ModelFileError(f"not the LPIPS linear layers ({type(exc).__name__}: {exc})"[:300], file=lin_file) from None
     if file is not None:
         load_backbone(model, file)
     return model.eval().to(resolve_device(params.device))

@@ -7,7 +7,8 @@ of a ``conv*`` layer is the convolution output *before* the ReLU (it can be nega
 the reference's ``.clone()``.
 
 Weights are torchvision's ImageNet files (``vgg19-dcbb9e9d.pth``, ``vgg16-397923af.pth``), found by
-:func:`esrgan_core.weights.find_weights` and never downloaded. Random weights are used only when
+:func:`esrgan_core.weights.resolve` (configured path, ``$ESRGAN_WEIGHTS_DIR``, torch hub cache, else a
+hash-checked download unless offline). Random weights are used only when
 ``random_weights: true`` is set explicitly (tests, experiments).
 """
 
@@ -23,12 +24,12 @@ from torch import nn
 
 from esrgan_core.errors import ModelFileError, ParamError
 from esrgan_core.schema import param
-from esrgan_core.weights import find_weights
+from esrgan_core.weights import resolve
 
 # Convolutions per block (torchvision configs "E" and "D").
 _BLOCKS = {"vgg19": (2, 2, 4, 4, 4), "vgg16": (2, 2, 3, 3, 3)}
 _CHANNELS = (64, 128, 256, 512, 512)
-WEIGHT_FILES = {"vgg19": "vgg19-dcbb9e9d.pth", "vgg16": "vgg16-397923af.pth"}
+WEIGHT_FILES = {"vgg19": "vgg19-dcbb9e9d.pth", "vgg16": "vgg16-397923af.pth"}  # registry names: vgg19, vgg16
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 DEFAULT_LAYERS = ("conv1_2", "conv2_2", "conv3_4", "conv4_4", "conv5_4")
@@ -129,14 +130,8 @@ class VGGFeatures(nn.Module):
         if params.random_weights:
             _random_init(self.body)
         else:
-            filename = WEIGHT_FILES[params.vgg_type]
-            path = find_weights(
-                filename,
-                purpose=f"{params.vgg_type.upper()} for {purpose}",
-                configured=params.weights_path,
-                config_key=config_key,
-            )
-            load_vgg_state(self.body, path)
+            load_vgg_state(self.body, resolve(params.vgg_type, params.weights_path,
+                                              purpose=f"{params.vgg_type.upper()} for {purpose}"))
         self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1), persistent=False)
         self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1), persistent=False)
         self.requires_grad_(False)
