@@ -70,7 +70,7 @@ def parse_table(md: str) -> dict[tuple[str, str], dict[str, float]]:
     out = {}
     for line in rows[2:]:
         cells = [c.strip().strip("*") for c in line.strip("|").split("|")]
-        out[(cells[0], cells[1])] = {h.split()[0]: float(v) for h, v in zip(header[2:], cells[2:])}
+        out[(cells[0], cells[1])] = {h.split()[0]: float(v) for h, v in zip(header[2:], cells[2:]) if v != "n/a"}
     return out
 
 
@@ -84,7 +84,7 @@ def test_builtin_run_writes_every_report_and_grid(builtin_run: dict) -> None:
     for image in images:
         grid = read_image(out / "comparisons" / "skimage_x4plus" / f"{image}.png").pixels
         assert grid.shape == (SIZE, 5 * SIZE + 4 * 4, 3)  # LR | bicubic | 2 models | HR, 4 px gaps
-    assert not (out / "psnr_vs_lpips.png").exists()  # no LPIPS in the default metrics
+    assert (out / "psnr_vs_lpips.png").is_file()  # ST-LPIPS is a default metric (its weights ship in esrgan[metrics])
     assert not list(out.rglob(".tmp-*"))
 
 
@@ -94,8 +94,10 @@ def test_markdown_table_equals_json_and_has_bicubic_row(builtin_run: dict) -> No
     assert set(table) == {("skimage_x4plus", m) for m in ("bicubic", "tiny_rrdb", "vgg")}
     for (dataset, method), row in table.items():
         mean = data["results"][dataset][method]["mean"]
-        assert set(mean) == {"psnr", "ssim"}
-        for metric, value in mean.items():
+        assert set(mean) == {"psnr", "ssim", "stlpips", "fid"}
+        assert mean["fid"] is None  # 3 images: fewer than fid's min_images, reported as n/a
+        assert 0 < mean["stlpips"] < 1
+        for metric, value in ((k, v) for k, v in mean.items() if v is not None):
             assert row[metric] == pytest.approx(round(value, 4), abs=1e-9)
     md = (builtin_run["out"] / "results.md").read_text()
     assert "crop border 4, channel RGB" in md and "seed 0" in md and "realesrgan_x4plus" in md

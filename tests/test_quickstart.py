@@ -22,6 +22,7 @@ def test_quickstart_as_the_readme_runs_it_beats_bicubic(tmp_path: Path) -> None:
         assert rows["esrnet"]["psnr"] > rows["bicubic"]["psnr"], (image, rows)
         assert rows["esrnet"]["ssim"] > rows["bicubic"]["ssim"], (image, rows)
         assert {"esrgan", "bicubic", "esrnet"} <= set(rows)
+        assert all(0 <= rows[m]["stlpips"] < 1 for m in rows), (image, rows)  # perceptual number next to PSNR/SSIM
     grid = read_image(run / "compare" / "astronaut.png")
     assert grid.pixels.shape[1] >= 5 * grid.pixels.shape[0], "five panels side by side: LR | bicubic | esrnet | esrgan | HR"
     for stage in ("esrnet", "esrgan"):

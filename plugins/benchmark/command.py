@@ -31,7 +31,7 @@ def configure(p: argparse.ArgumentParser) -> None:
     a("--name", help="dataset name in the report")
     a("--max-size", dest="max_size", type=int, help="centre-crop HR images to at most this many pixels per side")
     a("--max-images", dest="max_images", type=int, default=0, help="use at most this many images (0: all)")
-    a("--metrics", default="psnr,ssim", help="comma-separated metric names (default psnr,ssim)")
+    a("--metrics", default="", help="comma-separated metric names (default: psnr,ssim + stlpips,fid when available)")
     a("--crop-border", dest="crop_border", type=int, help="border crop of psnr/ssim (default: the scale)")
     a("--y", dest="y_channel", action="store_true", help="psnr/ssim on the BT.601 Y channel instead of RGB")
     a("-o", "--output", required=True, help="output folder")

@@ -60,7 +60,7 @@ def _pick(names: list[str], prefix: str) -> str | None:
 def write_scatter(path: Path, metrics: list[Any], results: Mapping[str, Mapping[str, Any]]) -> bool:
     """PSNR (y) vs LPIPS (x) of every method on every dataset, when both metrics ran. True if written."""
     names = [m.name for m in metrics]
-    psnr, lpips = _pick(names, "psnr"), _pick(names, "lpips")
+    psnr, lpips = _pick(names, "psnr"), _pick(names, "lpips") or _pick(names, "stlpips")
     if psnr is None or lpips is None:
         return False
     from matplotlib.backends.backend_agg import FigureCanvasAgg

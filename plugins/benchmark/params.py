@@ -13,7 +13,7 @@
       - {builtin: skimage_x4plus, max_size: 256}
       - {name: set14, hr: data/Set14/HR, lr: data/Set14/LRx4}
       - {name: div2k-deg, hr: data/DIV2K_valid_HR, recipe: realesrgan_x4plus, seed: 0}
-    metrics:                                    # default: psnr + ssim, crop_border = scale, RGB
+    metrics:                                    # default: psnr + ssim (crop_border = scale, RGB), stlpips, fid
       - {type: psnr, crop_border: 4}
       - {type: lpips}
 """
@@ -82,7 +82,8 @@ class BenchmarkParams:
     models: tuple[Union[str, ModelEntry], ...] = param(help="models to score (bicubic is always added as a baseline)")
     datasets: tuple[DatasetEntry, ...] = param((), help="test sets (default, or empty: [{builtin: skimage_x4plus}])")
     metrics: tuple[ComponentSpec, ...] = param(
-        (), kind="metrics", help="metrics (default: psnr and ssim, crop_border = scale, RGB channels)")
+        (), kind="metrics", help="metrics (default: psnr and ssim with crop_border = scale on RGB, plus stlpips and fid "
+                                 "when their weights are available; fid is n/a for sets under its min_images)")
     output: Path = param(Path("results/benchmark"), help="folder for results.json, results.md, per_image.csv, figures")
     scale: int = param(4, ge=1, le=8, help="upscaling factor; every model must have it")
     tile: int = param(0, ge=0, help="tile size in LR pixels for model inference (0: whole image)")

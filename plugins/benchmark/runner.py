@@ -18,6 +18,7 @@ import torch
 
 from esrgan_core.context import RunContext
 from esrgan_core.errors import ConfigError
+from esrgan_core.optional_metrics import build_available
 from esrgan_plugins.benchmark.data import TestSet, default_cache_dir, load_test_set
 from esrgan_plugins.benchmark.figures import crop_box, cut, write_grid, write_scatter
 from esrgan_plugins.benchmark.models import Method, build_methods
@@ -25,16 +26,18 @@ from esrgan_plugins.benchmark.params import BenchmarkParams
 from esrgan_plugins.benchmark.report import protocol, write_reports
 
 log = logging.getLogger("esrgan.benchmark")
+DEFAULT_PERCEPTUAL = ("stlpips", "fid")  # fid: n/a for sets under its min_images (50), e.g. the built-in 8 photos
 
 
 def build_metrics(params: BenchmarkParams, ctx: RunContext) -> list[Any]:
-    """Metric objects; default psnr + ssim with ``crop_border = scale`` on RGB. Names must be unique."""
+    """Metric objects; default psnr + ssim (``crop_border = scale``, RGB) + stlpips + fid when their
+    weights are available (see :mod:`esrgan_core.optional_metrics`). Names must be unique."""
     if params.metrics:
         metrics = [ctx.build(spec) for spec in params.metrics]
     else:
         reg = ctx.registries["metrics"]
         metrics = [reg.get(n).factory(reg.get(n).params(crop_border=params.scale, test_y_channel=False))
-                   for n in ("psnr", "ssim")]
+                   for n in ("psnr", "ssim")] + build_available(ctx.registries, DEFAULT_PERCEPTUAL)
     names = [m.name for m in metrics]
     for i, n in enumerate(names):
         if names.index(n) != i:

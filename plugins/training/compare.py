@@ -2,8 +2,8 @@
 
 Each held-out HR image (a file, or ``skimage:NAME``) is centre-cropped, degraded once by the run's
 pipeline with a fixed seed, and upscaled by every stage's final EMA generator. The side-by-side
-PNG goes to ``experiments/<name>/compare/<image>.png``; PSNR/SSIM of bicubic and of every stage
-are printed and written to ``compare/results.json``.
+PNG goes to ``experiments/<name>/compare/<image>.png``; PSNR/SSIM and ST-LPIPS (when its weights are
+available) of bicubic and of every stage are printed and written to ``compare/results.json``.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import torch.nn.functional as F
 
 from esrgan_core.atomic import atomic_write_text
 from esrgan_core.images import from_tensor01, read_rgb01, to_tensor01
+from esrgan_core.optional_metrics import build_available
 from esrgan_plugins.benchmark.figures import write_grid
 from esrgan_plugins.training.checkpoints import load_into, read_pretrained
 from esrgan_plugins.training.pairs import build_pipeline
@@ -46,7 +47,7 @@ def load_hr(ref: str, base_dir: Path, max_size: int, scale: int) -> np.ndarray:
 def compare_stages(run: Any, ctx: Any, root: Path) -> dict[str, dict[str, dict[str, float]]]:
     """Write the comparison PNGs and ``results.json``; returns ``{image: {method: {metric: value}}}``."""
     base_dir = Path.cwd()  # relative paths in configs follow the working directory, as in BasicSR
-    metrics = build_metrics((), ctx)
+    metrics = build_metrics((), ctx) + build_available(ctx.registries, ("stlpips",))  # PSNR/SSIM vs perception
     nets = {}
     for spec in run.stages:
         net = ctx.build(spec.params.network_g)
