@@ -39,7 +39,7 @@ def register_metrics(register) -> None:
 
     register("psnr", Psnr, params=PsnrSsimParams, help="PSNR in dB on 8-bit levels (BasicSR: crop_border, Y channel)")
     register("ssim", Ssim, params=PsnrSsimParams, help="MATLAB-compatible SSIM on 8-bit levels (BasicSR)")
-    register("lpips", _lpips, params=LpipsParams, help="LPIPS distance (AlexNet/VGG backbone from local weights)")
+    register("lpips", _lpips, params=LpipsParams, help="LPIPS distance (AlexNet/VGG backbone, see docs/weights.md)")
     register("stlpips", _stlpips, params=StLpipsParams, help="shift-tolerant LPIPS (ST-LPIPS, alex/vgg; weights ship in esrgan[metrics])")
     register("fid", _fid, params=FidParams, help="FID of an image set (pytorch-fid's TF Inception; offline with esrgan[metrics])")
 

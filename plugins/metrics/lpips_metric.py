@@ -37,7 +37,7 @@ class LpipsParams:
 
     net: Literal["alex", "vgg"] = param("alex", help="LPIPS backbone: alex (the usual) or vgg")
     weights: Path | None = param(
-        None, help="path of the torchvision backbone file (alexnet-owt-7be5be79.pth / vgg16-397923af.pth)"
+        None, help="path of the torchvision backbone file (alexnet-owt-7be5be79.pth / vgg16-397923af.pth; else the registry lookup)"
     )
     device: str = param("auto", help="torch device for the network: auto (cuda if available), cpu, cuda, ...")
     allow_random_backbone: bool = param(

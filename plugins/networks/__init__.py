@@ -29,4 +29,4 @@ def register_networks(register: Register) -> None:
         from esrgan_plugins.networks.vgg import VGGFeatures, VGGFeaturesParams
 
         register("vgg_features", VGGFeatures, params=VGGFeaturesParams,
-                 help="VGG19 feature extractor for perceptual losses (ImageNet weights, no download)")
+                 help="VGG19 feature extractor for perceptual losses (ImageNet weights via esrgan_core.weights)")
