@@ -36,7 +36,7 @@ def _list(as_json: bool) -> int:
         return 0
     width = max(len(r["name"]) for r in rows)
     for r in rows:
-        size = f"{r['size'] / 1e6:.1f} MB" if r["size"] else "size ?"
+        size = "size ?" if not r["size"] else f"{r['size'] / 1e6:.1f} MB" if r["size"] >= 1e5 else f"{r['size'] / 1e3:.1f} kB"
         print(f"{r['name'].ljust(width)}  {r['found']:<28} {size:>10}  {r['file']}  ({r['purpose']})")
         print(f"{''.ljust(width)}  {r['url']}  [{r['licence']}]")
     print(f"offline mode: {'on' if W.offline() else 'off'}; download folder: {W.hub_checkpoints_dir()}")
