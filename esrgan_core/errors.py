@@ -92,6 +92,16 @@ class MissingWeightsError(EsrganError):
     exit_code = 2
 
 
+class CorruptWeightsError(EsrganError):
+    """A pretrained weights file exists but is not the registered file (size or sha256 differ); never used."""
+
+    exit_code = 2
+
+
+class WeightsDownloadError(EsrganError):
+    """A weights download failed or delivered a different file (nothing is kept; exit 1)."""
+
+
 class ImageError(EsrganError):
     """An image file cannot be read or written."""
 

@@ -30,19 +30,14 @@ from pathlib import Path
 
 from esrgan_core.atomic import atomic_write_text
 from esrgan_core.cache import cache_dir
-from esrgan_core.errors import EsrganError, MissingWeightsError
+from esrgan_core.errors import CorruptWeightsError, MissingWeightsError
 from esrgan_core.weights_registry import ENTRIES, WeightsFile
 
 ENV_DIR = "ESRGAN_WEIGHTS_DIR"
 OFFLINE_VARS = ("ESRGAN_OFFLINE", "HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLINE")
 
 REGISTRY: dict[str, WeightsFile] = {e.name: e for e in ENTRIES}
-
-
-class CorruptWeightsError(EsrganError):
-    """A weights file exists but is not the registered file (size or sha256 differ)."""
-
-    exit_code = 2
+__all__ = ["CorruptWeightsError", "MissingWeightsError", "WeightsFile", "resolve", "register_weights", "offline"]
 
 
 def register_weights(entry: WeightsFile) -> None:

@@ -16,16 +16,13 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from esrgan_core.errors import EsrganError
+from esrgan_core.errors import WeightsDownloadError
 from esrgan_core.weights_registry import WeightsFile
 
 log = logging.getLogger("esrgan.weights")
+__all__ = ["WeightsDownloadError", "download_entry"]
 CHUNK = 1 << 16
 TIMEOUT_S = 60
-
-
-class WeightsDownloadError(EsrganError):
-    """A download failed or delivered a different file (exit 1: a runtime failure, nothing kept)."""
 
 
 def _progress(total: int | None, label: str):

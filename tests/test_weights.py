@@ -71,6 +71,8 @@ def hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.delenv("ESRGAN_WEIGHTS_DIR", raising=False)
     for var in W.OFFLINE_VARS:
         monkeypatch.delenv(var, raising=False)
+    for var in ("no_proxy", "NO_PROXY"):  # an HTTP proxy of the CI machine must not see the local server
+        monkeypatch.setenv(var, "127.0.0.1,localhost")
     return tmp_path / "torch" / "hub" / "checkpoints"
 
 
