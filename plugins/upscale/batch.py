@@ -22,6 +22,7 @@ from esrgan_plugins.upscale.engine import Upscaler
 from esrgan_plugins.upscale.models import general_pair, load_network
 from esrgan_plugins.upscale.params import UpscaleParams
 from esrgan_plugins.upscale.video_io import VIDEO_EXTENSIONS, is_video
+from esrgan_plugins.upscale.verify import verify_output
 
 log = logging.getLogger(__name__)
 NO_ALPHA_EXTS = (".jpg", ".jpeg", ".bmp")
@@ -83,6 +84,7 @@ def upscale_file(up: Upscaler, src: Path, dst: Path) -> Path:
     if dst.resolve() == src.resolve():
         raise ImageError("output would overwrite the input; choose another output folder or a suffix", file=src)
     pixels = up.upscale_image(image)
+    verify_output(pixels, image.pixels, file=src)
     write_image(dst, pixels, bit_depth=image.bit_depth)
     return dst
 
