@@ -23,8 +23,9 @@ from typing import Sequence
 
 from esrgan_core.config import load_config
 from esrgan_core.context import run_config
-from esrgan_core.errors import EsrganError
+from esrgan_core.errors import EsrganError, short_message
 from esrgan_core.plugins import PluginHost, load_plugins
+from esrgan_core.preflight import preflight
 
 CORE_COMMANDS = ("plugins", "validate", "schema")
 QUICKSTART = "quickstart.yml"
@@ -101,7 +102,8 @@ def _core_command(name: str, argv: Sequence[str], prog: str) -> int:
         p.add_argument("config")
         p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
         args = p.parse_args(argv)
-        cfg, _ = load_config(args.config, overrides=args.overrides)
+        cfg, host = load_config(args.config, overrides=args.overrides)
+        preflight(cfg, host)
         print(f"{args.config}: valid ({cfg.task} config)")
         return 0
     p.add_argument("-o", "--output", help="write the schema to this file instead of stdout")
@@ -154,7 +156,8 @@ def main(argv: Sequence[str] | None = None, prog: str = "esrgan-run") -> int:
     except EsrganError as exc:
         if debug:
             raise
-        print(f"error: {exc}", file=sys.stderr)
+        for line in str(exc).splitlines() or [""]:
+            print(f"error: {short_message(line)}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

@@ -104,3 +104,9 @@ class DataError(EsrganError):
     """A dataset cannot provide data (e.g. no usable image at all)."""
 
     exit_code = 2
+
+
+def short_message(text: str, limit: int = 400) -> str:
+    """``text`` on one line, cut to ``limit`` characters (``--debug`` shows the full error)."""
+    one = " ".join(str(text).split())
+    return one if len(one) <= limit else one[: limit - 40].rstrip() + f" ... ({len(one) - limit + 40} more characters)"
