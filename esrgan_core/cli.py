@@ -7,8 +7,10 @@
     esrgan-run plugins [--json]
     esrgan-run <plugin command> ...   # upscale, convert, preview, ... (see --help)
 
-Exit codes: 0 success, 2 usage/config error, 1 runtime failure. User errors print one line;
-``--debug`` shows the traceback.
+Exit codes: 0 success; 2 bad input (config, options, preflight findings, model files, unreadable
+input images, plugins that cannot load); 1 runtime failure (a file that cannot be written, a
+diverged or stopped run, an observer plugin that raised); 130 interrupted. Each error is one
+line (one per preflight finding), cut to a readable length; ``--debug`` shows the traceback.
 """
 
 from __future__ import annotations
@@ -159,6 +161,12 @@ def main(argv: Sequence[str] | None = None, prog: str = "esrgan-run") -> int:
         for line in str(exc).splitlines() or [""]:
             print(f"error: {short_message(line)}", file=sys.stderr)
         return exc.exit_code
+    except OSError as exc:  # a folder made read-only, a full disk, ... outside the paths we check
+        if debug:
+            raise
+        where = f" ({exc.filename})" if exc.filename else ""
+        print(f"error: {short_message(f'{exc.strerror or exc}{where}')}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

@@ -11,8 +11,27 @@ from pathlib import Path
 
 import numpy as np
 
-from esrgan_core.errors import ImageError
+from esrgan_core.errors import ConfigError, ImageError
+from esrgan_core.images import IMAGE_EXTENSIONS
 from esrgan_plugins.upscale.engine import BLACK_IN, BLACK_OUT
+from esrgan_plugins.upscale.video_io import VIDEO_EXTENSIONS
+
+
+# Image formats people may name in -o that we cannot write: an error, not a folder named "x.gif".
+UNWRITABLE_IMAGE_EXTENSIONS = (".gif", ".apng", ".avif", ".heic", ".heif", ".jxl", ".jp2", ".exr", ".hdr", ".tga",
+                               ".ico", ".ppm", ".pgm", ".pbm", ".pnm", ".svg", ".psd", ".dds", ".raw", ".dng")
+
+
+def check_output_option(output: str | Path, single_file: bool) -> None:
+    """``-o``: an image file name (one input) or a folder; a name in an image format we cannot write
+    is an error rather than a folder of that name."""
+    suffix = Path(output).suffix.lower()
+    if suffix in UNWRITABLE_IMAGE_EXTENSIONS and not Path(output).is_dir():
+        raise ConfigError(f"cannot write {suffix} images; name an output file ending in {', '.join(IMAGE_EXTENSIONS)}"
+                          " (one input) or an output folder", path="output")
+    if suffix in IMAGE_EXTENSIONS + VIDEO_EXTENSIONS and not single_file and not Path(output).is_dir():
+        raise ConfigError(f"{output!r} names one output file but there are several inputs; name an output folder",
+                          path="output")
 
 
 def verify_output(pixels: np.ndarray, source: np.ndarray, *, file: str | Path) -> None:
