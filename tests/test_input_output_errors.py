@@ -143,3 +143,11 @@ def test_long_messages_are_cut_to_one_readable_line_and_debug_shows_them_whole(t
     assert len(err) == 1 and len(err[0]) <= 410 and "more characters" in err[0]
     with pytest.raises(Exception, match="x" * 5000):
         main(["validate", str(cfg), "--debug"])
+
+
+def test_plugin_that_cannot_load_is_bad_input_exit_2(tmp_path, capsys):
+    cfg = tmp_path / "p.yml"
+    cfg.write_text("plugins: [no_such_plugin_module_xyz]\nname: run\n")
+    assert main(["validate", str(cfg)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "no_such_plugin_module_xyz" in err[0]

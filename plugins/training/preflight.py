@@ -14,6 +14,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+import attrs
+
 from esrgan_core.hookspecs import hookimpl
 from esrgan_core.preflight import Findings, nearest_existing
 
@@ -32,7 +34,7 @@ def preflight_config(config: Any, registries: Any, findings: Findings) -> None:
     if run.datasets.val is not None:
         check_dataset(run.datasets.val.dataset, "datasets.val.dataset", registries, findings, base, min_items=1)
     previous: dict[str, tuple[int, ...]] | None = None
-    for i, spec in enumerate(run.stages):
+    for i in range(len(run.stages)):
         previous = check_stage(run, i, registries, findings, previous)
     if run.compare is not None:
         check_compare(run.compare.images, findings, base)
@@ -99,6 +101,8 @@ def check_dataset(spec: Any, key: str, registries: Any, findings: Findings, base
         ok = check_file(_path(meta, base), f"{key}.meta_info", findings, "meta_info file") and ok
     if not ok:
         return
+    if getattr(p, "check", None) == "eager":  # decoding every image is the run's job, not the preflight's
+        spec = attrs.evolve(spec, params=attrs.evolve(p, check="lazy"))
     with findings.check(key):
         dataset = spec.build(registries, base_dir=base)
         if len(dataset) < min_items:

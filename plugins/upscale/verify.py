@@ -16,7 +16,6 @@ from esrgan_core.images import IMAGE_EXTENSIONS
 from esrgan_plugins.upscale.engine import BLACK_IN, BLACK_OUT
 from esrgan_plugins.upscale.video_io import VIDEO_EXTENSIONS
 
-
 # Image formats people may name in -o that we cannot write: an error, not a folder named "x.gif".
 UNWRITABLE_IMAGE_EXTENSIONS = (".gif", ".apng", ".avif", ".heic", ".heif", ".jxl", ".jp2", ".exr", ".hdr", ".tga",
                                ".ico", ".ppm", ".pgm", ".pbm", ".pnm", ".svg", ".psd", ".dds", ".raw", ".dng")
