@@ -12,7 +12,6 @@ import numpy as np
 import pytest
 import torch
 
-from esrgan_core.atomic import clean_stale_temps
 from esrgan_core.cli import main
 from esrgan_core.images import read_image
 from esrgan_plugins.networks.srvgg import SRVGGNetCompact, SRVGGParams
@@ -121,6 +120,7 @@ def test_leftover_temp_files_of_a_killed_write_are_removed_by_the_next_upscale(t
 
 
 def test_leftover_temp_files_in_a_run_folder_are_removed_when_the_run_starts(tmp_path):
+    from esrgan_core.atomic import clean_stale_temps
     from esrgan_plugins.training.run import prepare_run_dir
     from tests.train_support import context, tiny_config
 
