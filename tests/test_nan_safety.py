@@ -108,3 +108,13 @@ def test_non_finite_safetensors_is_refused_at_load(tmp_path):
     save_file(state, str(path))
     with pytest.raises(ModelFileError, match=rf"{key}.*non-finite"):
         load_model(path)
+
+
+@pytest.mark.parametrize("fmt", ["safetensors", "onnx"])
+def test_export_refuses_non_finite_model(tmp_path, fmt, capsys):
+    bad, key = _poisoned(tmp_path, float("inf"))
+    out = tmp_path / "exported"
+    assert main(["export", str(bad), "-o", str(out), "-f", fmt]) == 2
+    err = capsys.readouterr().err
+    assert str(bad) in err and repr(key) in err
+    assert not out.exists() or not any(out.iterdir())
