@@ -139,22 +139,24 @@ def check_compare(images: tuple[str, ...], findings: Findings, base: Path) -> No
 
 def check_stage(run: Any, index: int, registries: Any, findings: Findings,
                 previous: dict[str, tuple[int, ...]] | None) -> dict[str, tuple[int, ...]] | None:
-    """Networks, pretrained files, hand-off and losses of stage ``index``; returns G's shapes."""
+    """Networks, pretrained files, hand-off and losses of stage ``index``; returns G's shapes.
+
+    Third-party stages are checked as far as they use the built-in stage vocabulary
+    (``network_g``, ``network_d``, ``path``, ``train.losses``)."""
     from esrgan_plugins.training.preflight_models import check_handoff, check_losses, check_pretrained, shapes_of
 
-    spec = run.stages[index]
-    p, key = spec.params, f"stages[{index}]"
-    shapes = shapes_of(p.network_g, registries, f"{key}.network_g", findings)
-    if shapes is not None:
-        check_pretrained(p.path.pretrain_network_g, p.path.param_key_g, p.path.strict_load_g, shapes,
-                         f"{key}.path", "g", findings)
-        if p.path.pretrain_network_g is None and p.path.init_from_previous and previous is not None:
+    p, key = run.stages[index].params, f"stages[{index}]"
+    path, gan = getattr(p, "path", None), getattr(p, "network_d", None) is not None
+    shapes = shapes_of(p.network_g, registries, f"{key}.network_g", findings) if hasattr(p, "network_g") else None
+    if shapes is not None and path is not None:
+        check_pretrained(path.pretrain_network_g, path.param_key_g, path.strict_load_g, shapes, f"{key}.path", "g", findings)
+        if path.pretrain_network_g is None and path.init_from_previous and previous is not None:
             check_handoff(previous, shapes, run.stages[index - 1].params.name, f"{key}.network_g", findings)
-    if getattr(p, "network_d", None) is not None:
+    if gan:
         d_shapes = shapes_of(p.network_d, registries, f"{key}.network_d", findings)
-        if d_shapes is not None:
-            check_pretrained(p.path.pretrain_network_d, p.path.param_key_d, p.path.strict_load_d, d_shapes,
-                             f"{key}.path", "d", findings)
-    check_losses(p.train.losses, registries, f"{key}.train.losses", gan=getattr(p, "network_d", None) is not None,
-                 findings=findings)
+        if d_shapes is not None and path is not None:
+            check_pretrained(path.pretrain_network_d, path.param_key_d, path.strict_load_d, d_shapes, f"{key}.path", "d", findings)
+    losses = getattr(getattr(p, "train", None), "losses", None)
+    if losses is not None:
+        check_losses(losses, registries, f"{key}.train.losses", gan=gan, findings=findings)
     return shapes
