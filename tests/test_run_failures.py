@@ -6,6 +6,7 @@ folder to 0o500, or, as root (which ignores permissions), replaces it by a plain
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -91,3 +92,15 @@ def test_experiments_root_that_is_a_file_is_one_line_exit_2(tmp_path, capsys):
     assert main([str(_config(tmp_path))]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "experiments_root" in err[0] and "is a file" in err[0]
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root ignores folder permissions (the file-typed case above covers root)")
+def test_unwritable_experiments_root_is_one_line_exit_2(tmp_path, capsys):
+    (tmp_path / "exp").mkdir()
+    (tmp_path / "exp").chmod(0o500)
+    try:
+        assert main([str(_config(tmp_path))]) == 2
+    finally:
+        (tmp_path / "exp").chmod(0o700)
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "experiments_root" in err[0] and "not writable" in err[0]
