@@ -22,8 +22,8 @@ from esrgan_core.images import IMAGE_EXTENSIONS, list_images, read_image, write_
 from esrgan_plugins.upscale.engine import Upscaler
 from esrgan_plugins.upscale.models import general_pair, load_network
 from esrgan_plugins.upscale.params import UpscaleParams
-from esrgan_plugins.upscale.video_io import VIDEO_EXTENSIONS, is_video
 from esrgan_plugins.upscale.verify import check_output_option, verify_output
+from esrgan_plugins.upscale.video_io import VIDEO_EXTENSIONS, is_video
 
 log = logging.getLogger(__name__)
 NO_ALPHA_EXTS = (".jpg", ".jpeg", ".bmp")
