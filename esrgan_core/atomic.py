@@ -12,6 +12,8 @@ import tempfile
 from pathlib import Path
 from typing import Callable, Iterator
 
+TMP_PREFIX = ".tmp-"
+
 
 def _default_mode() -> int:
     """The permissions a plain ``open(..., "w")`` would give (0o666 minus the umask)."""
@@ -25,11 +27,12 @@ def atomic_path(final: Path) -> Iterator[Path]:
     """Yield a temporary path next to ``final``; on success it is renamed onto ``final``.
 
     The temporary name keeps the final suffix (so writers that pick a format by extension work)
-    and starts with ``.tmp-`` so it is never mistaken for a finished file.
+    and starts with ``.tmp-<pid>-`` so it is never mistaken for a finished file and a later run
+    can tell a leftover of a killed writer (:func:`clean_stale_temps`) from a write in progress.
     """
     final = Path(final)
     final.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".tmp-{final.stem}-", suffix=final.suffix, dir=final.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f"{TMP_PREFIX}{os.getpid()}-{final.stem}-", suffix=final.suffix, dir=final.parent)
     os.close(fd)
     tmp_path = Path(tmp)
     try:
@@ -56,3 +59,35 @@ def atomic_write_with(final: Path, writer: Callable[[Path], None]) -> None:
     """Call ``writer(tmp_path)`` and move the result onto ``final`` atomically."""
     with atomic_path(final) as tmp:
         writer(tmp)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # exists, owned by someone else
+        return True
+    return True
+
+
+def clean_stale_temps(folder: Path, *, recursive: bool = False) -> list[Path]:
+    """Remove temporary files that interrupted atomic writes left in ``folder``; return them.
+
+    A ``.tmp-<pid>-*`` file whose writer process is still alive (another run writing into the same
+    folder) is kept; one without a pid (older versions) or of a dead process is removed.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    removed = []
+    for p in sorted(folder.rglob(f"{TMP_PREFIX}*") if recursive else folder.glob(f"{TMP_PREFIX}*")):
+        pid = p.name[len(TMP_PREFIX):].split("-", 1)[0]
+        if not p.is_file() or (pid.isdigit() and _pid_alive(int(pid))):
+            continue
+        try:
+            p.unlink()
+            removed.append(p)
+        except OSError:
+            pass
+    return removed

@@ -8,8 +8,10 @@
     esrgan-run plugins [--json]
     esrgan-run <plugin command> ...   # upscale, convert, preview, ... (see --help)
 
-Exit codes: 0 success, 2 usage/config error, 1 runtime failure. User errors print one line;
-``--debug`` shows the traceback.
+Exit codes: 0 success; 2 bad input (config, options, preflight findings, model files, unreadable
+input images, plugins that cannot load); 1 runtime failure (a file that cannot be written, a
+diverged or stopped run, an observer plugin that raised); 130 interrupted. Each error is one
+line (one per preflight finding), cut to a readable length; ``--debug`` shows the traceback.
 """
 
 from __future__ import annotations
@@ -24,8 +26,9 @@ from typing import Sequence
 
 from esrgan_core.config import load_config
 from esrgan_core.context import run_config
-from esrgan_core.errors import EsrganError
+from esrgan_core.errors import EsrganError, short_message
 from esrgan_core.plugins import PluginHost, load_plugins
+from esrgan_core.preflight import preflight
 
 CORE_COMMANDS = ("plugins", "validate", "schema", "weights")
 QUICKSTART = "quickstart.yml"
@@ -108,7 +111,8 @@ def _core_command(name: str, argv: Sequence[str], prog: str) -> int:
         p.add_argument("config")
         p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
         args = p.parse_args(argv)
-        cfg, _ = load_config(args.config, overrides=args.overrides)
+        cfg, host = load_config(args.config, overrides=args.overrides)
+        preflight(cfg, host)
         print(f"{args.config}: valid ({cfg.task} config)")
         return 0
     p.add_argument("-o", "--output", help="write the schema to this file instead of stdout")
@@ -161,8 +165,15 @@ def main(argv: Sequence[str] | None = None, prog: str = "esrgan-run") -> int:
     except EsrganError as exc:
         if debug:
             raise
-        print(f"error: {exc}", file=sys.stderr)
+        for line in str(exc).splitlines() or [""]:
+            print(f"error: {short_message(line)}", file=sys.stderr)
         return exc.exit_code
+    except OSError as exc:  # a folder made read-only, a full disk, ... outside the paths we check
+        if debug:
+            raise
+        where = f" ({exc.filename})" if exc.filename else ""
+        print(f"error: {short_message(f'{exc.strerror or exc}{where}')}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

@@ -30,6 +30,8 @@ class Config:
     plugins: tuple[str, ...] = ()
     file: Path | None = None
     raw: dict[str, Any] = attrs.field(factory=dict, eq=False, repr=False)
+    lines: dict[str, int] = attrs.field(factory=dict, eq=False, repr=False)  # key path -> line in ``file``
+    touched: frozenset[str] = attrs.field(default=frozenset(), eq=False, repr=False)  # key paths set by --set
 
 
 def _plugins_list(data: dict[str, Any]) -> tuple[str, ...]:
@@ -73,7 +75,7 @@ def build_config(
         params = from_dict(entry.params, body, registries=host.registries) if entry.params else None
     except ConfigError as exc:
         raise _locate(exc, file, lines, touched) from None
-    return Config(task, params, plugins, Path(file) if file else None, data), host
+    return Config(task, params, plugins, Path(file) if file else None, data, lines, frozenset(touched)), host
 
 
 def _locate(exc: ConfigError, file: str | Path | None, lines: dict[str, int], touched: set[str]) -> ConfigError:

@@ -8,6 +8,7 @@ import attrs
 
 from esrgan_core.config import Config
 from esrgan_core.plugins import PluginHost
+from esrgan_core.preflight import preflight
 from esrgan_core.registry import ComponentSpec, Registries
 
 
@@ -36,6 +37,7 @@ class RunContext:
 def run_config(config: Config, host: PluginHost, *, debug: bool = False, fresh: bool = False) -> int:
     """Run a validated config's task; return its exit code."""
     entry = host.registries["tasks"].get(config.task, path="task")
+    preflight(config, host)  # before anything is written
     ctx = RunContext(host, config, debug=debug, fresh=fresh)
     result = entry.factory(config.params, ctx) if entry.params is not None else entry.factory(ctx)
     return int(result or 0)

@@ -64,13 +64,24 @@ class ParamError(ValueError):
 
 
 class PluginError(EsrganError):
-    """A plugin failed to load or misbehaved. Names the plugin and its distribution."""
+    """A plugin failed to load or register. Names the plugin and its distribution.
+
+    Exit code 2: the installation or the config's ``plugins:`` list is the input to fix.
+    """
+
+    exit_code = 2
 
     def __init__(self, message: str, *, plugin: str = "", dist: str = "") -> None:
         self.plugin = plugin
         self.dist = dist
         prefix = f"plugin {plugin!r}" + (f" (from {dist})" if dist else "") + ": " if plugin else ""
         super().__init__(prefix + message)
+
+
+class ObserverError(PluginError):
+    """A plugin's observer hook raised during a run (the run stopped after saving a state)."""
+
+    exit_code = 1
 
 
 class ModelFileError(EsrganError):
@@ -110,7 +121,19 @@ class ImageError(EsrganError):
         super().__init__(f"{self.file}: {message}")
 
 
+class UnreadableImageError(ImageError):
+    """An input image is missing, unreadable or not an image: bad input (exit code 2)."""
+
+    exit_code = 2
+
+
 class DataError(EsrganError):
     """A dataset cannot provide data (e.g. no usable image at all)."""
 
     exit_code = 2
+
+
+def short_message(text: str, limit: int = 400) -> str:
+    """``text`` on one line, cut to ``limit`` characters (``--debug`` shows the full error)."""
+    one = " ".join(str(text).split())
+    return one if len(one) <= limit else one[: limit - 40].rstrip() + f" ... ({len(one) - limit + 40} more characters)"

@@ -141,3 +141,14 @@ def convert_foreign_config(data: Mapping[str, Any], file: str) -> dict[str, Any]
     Return the equivalent esrgan config as plain data, or ``None`` if ``data`` is not of that
     form. The first plugin that returns a value wins.
     """
+
+
+@hookspec
+def preflight_config(config: Any, registries: Any, findings: Any) -> None:
+    """Check a loaded config for everything knowable without running it (files, shapes, folders).
+
+    Add one finding per problem with ``findings.add(key_path, message)``, or wrap a check in
+    ``with findings.check(key_path):`` so the error it raises becomes a finding. Called by
+    ``esrgan-run validate`` and before any task runs; look only at configs of your own task
+    (``config.task``). Never write anything here.
+    """

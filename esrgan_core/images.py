@@ -15,7 +15,8 @@ import cv2
 import numpy as np
 
 from esrgan_core.atomic import atomic_write_bytes
-from esrgan_core.errors import ImageError
+from esrgan_core.errors import ImageError, UnreadableImageError
+from esrgan_core.native_log import capture_stderr, warn_once
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".bmp")
 _SIXTEEN_BIT_OK = (".png", ".tif", ".tiff")
@@ -43,14 +44,15 @@ class Image:
         return self.pixels[..., 3:4] if self.mode == "RGBA" else None
 
 
-def _exif_orientation(path: Path) -> int:
+def _exif_orientation(path: Path) -> tuple[int, int]:
+    """(EXIF orientation, number of frames) as Pillow reads them; (1, 1) when it cannot."""
     try:
         from PIL import Image as PILImage
 
         with PILImage.open(path) as im:
-            return int(im.getexif().get(0x0112, 1))
+            return int(im.getexif().get(0x0112, 1)), int(getattr(im, "n_frames", 1) or 1)
     except Exception:
-        return 1
+        return 1, 1
 
 
 def _apply_orientation(a: np.ndarray, orientation: int) -> np.ndarray:
@@ -69,20 +71,26 @@ def read_image(path: str | Path) -> Image:
     """Decode an image file (PNG/JPEG/WebP/TIFF/BMP; 8- or 16-bit; gray, RGB or RGBA)."""
     p = Path(path)
     if not p.is_file():
-        raise ImageError("file does not exist", file=p)
+        raise UnreadableImageError("file does not exist", file=p)
     try:
         raw = np.fromfile(p, dtype=np.uint8)
     except OSError as exc:
-        raise ImageError(f"cannot read file: {exc}", file=p) from None
-    arr = cv2.imdecode(raw, cv2.IMREAD_UNCHANGED) if raw.size else None
+        raise UnreadableImageError(f"cannot read file: {exc}", file=p) from None
+    with capture_stderr() as native:
+        arr = cv2.imdecode(raw, cv2.IMREAD_UNCHANGED) if raw.size else None
+    if native:
+        warn_once(str(p), "native", f"decoder warning: {'; '.join(native)[:300]}")
     if arr is None:
-        raise ImageError("not a readable image (corrupt or unsupported format)", file=p)
+        raise UnreadableImageError("not a readable image (corrupt or unsupported format)", file=p)
     if arr.dtype == np.uint8:
         depth, pixels = 8, arr.astype(np.float32) / 255.0
     elif arr.dtype == np.uint16:
         depth, pixels = 16, arr.astype(np.float32) / 65535.0
     elif arr.dtype in (np.float32, np.float64):
-        depth, pixels = 16, np.clip(arr.astype(np.float32), 0.0, 1.0)
+        lo, hi = float(np.nanmin(arr)), float(np.nanmax(arr))
+        if lo < 0.0 or hi > 1.0 or np.isnan(arr).any():
+            warn_once(str(p), "clip", f"float pixel values in [{lo:g}, {hi:g}] (or NaN) are clipped to [0, 1]")
+        depth, pixels = 16, np.clip(np.nan_to_num(arr.astype(np.float32), nan=0.0), 0.0, 1.0)
     else:
         raise ImageError(f"unsupported pixel type {arr.dtype}", file=p)
     if pixels.ndim == 2:
@@ -96,7 +104,10 @@ def read_image(path: str | Path) -> Image:
         mode, pixels = "RGBA", pixels[..., [2, 1, 0, 3]]
     else:
         raise ImageError(f"unsupported channel count {channels}", file=p)
-    pixels = _apply_orientation(np.ascontiguousarray(pixels, dtype=np.float32), _exif_orientation(p))
+    orientation, frames = _exif_orientation(p)
+    if frames > 1:
+        warn_once(str(p), "frames", f"has {frames} frames (animated or multi-page); only the first is used")
+    pixels = _apply_orientation(np.ascontiguousarray(pixels, dtype=np.float32), orientation)
     return Image(pixels, mode, depth, str(p))
 
 

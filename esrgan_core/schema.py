@@ -162,6 +162,9 @@ def _convert(tp: Any, value: Any, path: str, md: dict[str, Any], ctx: _Ctx) -> A
                 errors.append(exc)
         if len(errors) == 1:
             raise errors[0]
+        deeper = [e for e in errors if e.path != path]  # an alternative that got past the value's own shape
+        if deeper:
+            raise deeper[0]
         raise ConfigError(f"expected {type_name(tp)}, got {_describe(value)}", path=path)
     if origin is Literal:
         if value not in args:
@@ -235,7 +238,12 @@ def _convert_component(value: Any, path: str, md: dict[str, Any], ctx: _Ctx) -> 
             key = next(iter(rest))
             raise ConfigError(f"unknown key {key!r}; {kind} type {name!r} takes no options", path=_join(path, key))
         return ComponentSpec(kind, name, None, path)
-    return ComponentSpec(kind, name, _build(entry.params, rest, path, ctx), path)
+    try:
+        return ComponentSpec(kind, name, _build(entry.params, rest, path, ctx), path)
+    except ConfigError as exc:
+        if exc.path == path or not exc.path.startswith(path):
+            raise
+        raise ConfigError(f"{exc.message} ({kind} type {name!r})", path=exc.path, file=exc.file, line=exc.line) from None
 
 
 def _numbers(value: Any) -> list[float]:

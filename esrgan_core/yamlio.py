@@ -10,18 +10,21 @@ import yaml
 from esrgan_core.errors import ConfigError
 
 
-def _walk(node: yaml.Node, path: str, lines: dict[str, int]) -> None:
+def _walk(node: yaml.Node, path: str, lines: dict[str, int], file: str | Path = "<string>") -> None:
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
             key = str(key_node.value)
             sub = f"{path}.{key}" if path else key
+            if sub in lines and key != "<<":
+                raise ConfigError(f"duplicate key {key!r} (first at line {lines[sub]}); YAML keeps only the last one",
+                                  path=sub, file=file, line=key_node.start_mark.line + 1)
             lines[sub] = key_node.start_mark.line + 1
-            _walk(value_node, sub, lines)
+            _walk(value_node, sub, lines, file)
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
             sub = f"{path}[{i}]"
             lines[sub] = item.start_mark.line + 1
-            _walk(item, sub, lines)
+            _walk(item, sub, lines, file)
 
 
 def parse_yaml(text: str, *, file: str | Path = "<string>") -> tuple[Any, dict[str, int]]:
@@ -38,7 +41,7 @@ def parse_yaml(text: str, *, file: str | Path = "<string>") -> tuple[Any, dict[s
         raise ConfigError(f"YAML error: {exc}", file=file) from None
     lines: dict[str, int] = {}
     if node is not None:
-        _walk(node, "", lines)
+        _walk(node, "", lines, file)
     return data, lines
 
 

@@ -39,7 +39,7 @@ def model(tmp_path: Path) -> Path:
     return _tiny_model(tmp_path / "models" / "tiny.pth")
 
 
-def test_folder_with_bad_files_upscales_the_good_ones_and_exits_1(tmp_path, model, caplog):
+def test_folder_with_unreadable_files_upscales_the_good_ones_and_exits_2(tmp_path, model, caplog):
     src = tmp_path / "in"
     src.mkdir()
     cv2.imwrite(str(src / "a.png"), _photo_bgr_u8())
@@ -49,7 +49,7 @@ def test_folder_with_bad_files_upscales_the_good_ones_and_exits_1(tmp_path, mode
     (src / "notes.png").write_text("this is text, not an image\n")
     with caplog.at_level(logging.INFO):
         code = main(["upscale", "-i", str(src), "-o", str(tmp_path / "out"), "-m", str(model), "--no-progress"])
-    assert code == 1
+    assert code == 2  # unreadable inputs are bad input (README: exit codes)
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a_out.png", "b_out.jpg"]
     errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
     assert len(errors) == 2

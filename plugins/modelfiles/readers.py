@@ -90,4 +90,24 @@ def canonicalize(obj: Any, *, file: Path, prefer_ema: bool = True) -> dict[str, 
     for prefix in PREFIXES:
         if all(k.startswith(prefix) for k in state):
             state = {k[len(prefix):]: v for k, v in state.items()}
+    check_finite(state, file=file)
     return state
+
+
+def first_non_finite(state: Mapping[str, torch.Tensor]) -> tuple[str, int] | None:
+    """``(key, count)`` of the first floating tensor holding NaN/Inf values, or None."""
+    for key, value in state.items():
+        if value.is_floating_point() or value.is_complex():
+            bad = int((~torch.isfinite(value)).sum())
+            if bad:
+                return key, bad
+    return None
+
+
+def check_finite(state: Mapping[str, torch.Tensor], *, file: str | Path) -> None:
+    """Refuse weights holding NaN/Inf: such a model only ever produces garbage (black images)."""
+    found = first_non_finite(state)
+    if found is not None:
+        key, bad = found
+        raise ModelFileError(f"refused: tensor {key!r} holds {bad} non-finite (NaN/Inf) value(s); "
+                             "the weights are damaged (a diverged training run?)", file=file)

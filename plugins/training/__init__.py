@@ -12,6 +12,7 @@ from typing import Any
 
 from esrgan_core.hookspecs import Register, hookimpl
 from esrgan_plugins.training.config import ESRGANStageParams, ESRNetStageParams, RunParams
+from esrgan_plugins.training.preflight import preflight_config  # noqa: F401  (hook implementation)
 
 
 def _esrnet(params: Any, context: Any) -> Any:

@@ -23,6 +23,7 @@ from esrgan_plugins.modelfiles.readers import PTH_SUFFIXES, canonicalize, read_p
 from esrgan_plugins.modelfiles.writers import save_pth, save_safetensors
 
 log = logging.getLogger(__name__)
+DEFAULT_PARAM_KEYS = ("params", "params_ema")  # a bare state dict is accepted for these
 
 
 @attrs.frozen
@@ -53,12 +54,18 @@ def read_pretrained(ref: str, param_key: str = "params") -> tuple[dict[str, torc
     path, source = resolve_ref(ref)
     if path.suffix.lower() in PTH_SUFFIXES:
         obj = read_pth(path)
+        if param_key not in DEFAULT_PARAM_KEYS and not (isinstance(obj, Mapping) and param_key in obj):
+            keys = ", ".join(repr(k) for k in obj) if isinstance(obj, Mapping) and len(obj) <= 8 else "none of that name"
+            raise ModelFileError(f"has no key {param_key!r} (path.param_key); top-level keys: {keys}", file=path)
         if isinstance(obj, Mapping) and param_key in obj:
             obj = obj[param_key]
         elif isinstance(obj, Mapping) and param_key == "params_ema" and "params" in obj:
             log.info("%s has no 'params_ema'; using 'params'", path)
             obj = obj["params"]
         return canonicalize(obj, file=path, prefer_ema=param_key != "params"), source
+    if param_key not in DEFAULT_PARAM_KEYS:
+        raise ModelFileError(f"param key {param_key!r} only applies to .pth files (wrapper keys); "
+                             "leave path.param_key at params", file=path)
     return read_weights(path, prefer_ema=param_key != "params")[0], source
 
 

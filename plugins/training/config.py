@@ -191,6 +191,9 @@ class RunParams:
     experiments_root: Path = param(Path("experiments"), help="folder holding run folders (relative to the working directory)")
 
     def validate(self) -> None:
+        if not self.name.strip() or self.name in (".", "..") or any(c in self.name for c in "/\\"):
+            raise ParamError("name", f"{self.name!r} is not a folder name: the run folder must stay inside "
+                                     "experiments_root (no '/', '\\', '..')")
         if not self.stages:
             raise ParamError("stages", "at least one stage is needed")
         names = [s.params.name for s in self.stages]

@@ -3,7 +3,8 @@
 Order per iteration (BasicSR): train step(s) -> log -> save -> validate. Ctrl-C (SIGINT) or
 SIGTERM, or an observer's ``trainer.request_stop(reason)``, ends the loop after the current
 iteration with a saved state; a NaN/Inf loss saves a state of the weights before the bad update
-and raises :class:`TrainingStopped`.
+and raises :class:`TrainingStopped`, as does an observer plugin that raises (after saving a state)
+or a checkpoint that cannot be written (the newest complete state stays).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any, Iterator
 
 import torch
 
-from esrgan_core.errors import EsrganError
+from esrgan_core.errors import EsrganError, ObserverError
 from esrgan_plugins.training.base import NonFiniteLossError
 from esrgan_plugins.training.data import make_train_loader
 from esrgan_plugins.training.header import ProgressFormatter, startup_header
@@ -89,10 +90,15 @@ class StageLoop:
         if self.mlog is not None:
             self.mlog.resume(self.t.iteration)
 
-    def save_checkpoint(self, tag: str | None = None) -> None:
-        paths = self.t.save(tag)
-        state = save_state(self.t, self.store, {"stage": self.t.params.name, "run": self.run.name})
-        for p in [*paths, state]:
+    def save_checkpoint(self, tag: str | None = None, notify: bool = True) -> None:
+        try:
+            paths = self.t.save(tag)
+            state = save_state(self.t, self.store, {"stage": self.t.params.name, "run": self.run.name})
+        except OSError as exc:  # folder made read-only, disk full, a file in the way...
+            raise TrainingStopped(f"cannot write the checkpoint of iteration {self.t.iteration} in {self.dir}: "
+                                  f"{exc.strerror or exc} ({exc.filename or ''}); stopped. The newest complete "
+                                  "state is kept: make the folder writable and re-run to resume") from None
+        for p in [*paths, state] if notify else []:
             self.hook.on_checkpoint_saved(trainer=self.t, iteration=self.t.iteration, path=str(p))
         self.info(f"saved models and state at iteration {self.t.iteration} -> {state}")
 
@@ -166,7 +172,12 @@ class StageLoop:
                     accum.setdefault(k, []).append(v)
                 if not self.acc.sync_gradients:
                     continue
-                self.end_iteration({k: sum(v) / len(v) for k, v in accum.items()}, data_time, compute_time, progress)
+                try:
+                    self.end_iteration({k: sum(v) / len(v) for k, v in accum.items()}, data_time, compute_time, progress)
+                except ObserverError as exc:
+                    self.save_checkpoint(notify=False)
+                    raise TrainingStopped(f"{exc}; the run stopped after saving a state of iteration {t.iteration} "
+                                          f"in {self.dir / 'state'}; fix or remove the plugin and re-run to resume") from None
                 accum, data_time, compute_time = {}, 0.0, 0.0
                 if _any_stop(t):
                     self.save_checkpoint()

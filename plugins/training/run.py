@@ -18,8 +18,9 @@ from typing import Any
 
 import yaml
 
-from esrgan_core.atomic import atomic_write_text
+from esrgan_core.atomic import atomic_write_text, clean_stale_temps
 from esrgan_core.context import RunContext
+from esrgan_core.observers import ObserverHooks
 from esrgan_core.schema import to_plain
 from esrgan_plugins.training.accel import partial_state
 from esrgan_plugins.training.base import StageContext
@@ -44,6 +45,8 @@ def prepare_run_dir(run: Any, fresh: bool) -> Path:
             root.rename(archived)
             log.info("--fresh: moved the previous run folder to %s", archived)
         root.mkdir(parents=True, exist_ok=True)
+        for leftover in clean_stale_temps(root, recursive=True):
+            log.info("removed %s (left by an interrupted write)", leftover)
         text = resolved_config(run)
         cfg = root / "config.yml"
         if cfg.is_file() and cfg.read_text(encoding="utf-8") != text:
@@ -76,14 +79,15 @@ def run_stage(run: Any, ctx: RunContext, index: int, stage_dir: Path, previous_e
     trainer = spec.build(ctx.registries, sctx)
     train_set = ctx.build(run.datasets.train.dataset, base_dir=base_dir)
     validator = Validator(run, ctx, base_dir) if run.datasets.val is not None and trainer.accelerator.is_main_process else None
-    loop = StageLoop(trainer, train_set, validator, ctx.hook)
+    hooks = ObserverHooks(ctx.hook)  # a raising observer is reported with its plugin's name
+    loop = StageLoop(trainer, train_set, validator, hooks)
     try:
         outcome = loop.run_loop()
         if outcome == "done":
             loop.finish()
             if trainer.accelerator.is_main_process:
                 atomic_write_text(stage_done_file(stage_dir), f"{trainer.iteration}\n")
-        ctx.hook.on_train_end(trainer=trainer, iteration=trainer.iteration)
+        hooks.on_train_end(trainer=trainer, iteration=trainer.iteration)
     finally:
         loop.close()
     trainer.outcome = outcome

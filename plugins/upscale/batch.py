@@ -16,11 +16,13 @@ import cv2
 from tqdm import tqdm
 from tqdm.contrib.logging import logging_redirect_tqdm
 
-from esrgan_core.errors import ConfigError, EsrganError, ImageError
+from esrgan_core.atomic import clean_stale_temps
+from esrgan_core.errors import ConfigError, EsrganError, ImageError, UnreadableImageError, short_message
 from esrgan_core.images import IMAGE_EXTENSIONS, list_images, read_image, write_image
 from esrgan_plugins.upscale.engine import Upscaler
 from esrgan_plugins.upscale.models import general_pair, load_network
 from esrgan_plugins.upscale.params import UpscaleParams
+from esrgan_plugins.upscale.verify import check_output_option, verify_output
 from esrgan_plugins.upscale.video_io import VIDEO_EXTENSIONS, is_video
 
 log = logging.getLogger(__name__)
@@ -83,6 +85,7 @@ def upscale_file(up: Upscaler, src: Path, dst: Path) -> Path:
     if dst.resolve() == src.resolve():
         raise ImageError("output would overwrite the input; choose another output folder or a suffix", file=src)
     pixels = up.upscale_image(image)
+    verify_output(pixels, image.pixels, file=src)
     write_image(dst, pixels, bit_depth=image.bit_depth)
     return dst
 
@@ -94,18 +97,24 @@ def _upscale_video(up: Upscaler, desc: Any, src: Path, dst: Path, params: Upscal
 
 
 def run_upscale(params: UpscaleParams) -> int:
-    """Upscale every input; 0 when all succeeded (or were skipped), 1 when any failed."""
+    """Upscale every input; 0 when all succeeded (or were skipped), 2 when the only failures were
+    unreadable inputs, 1 when anything else failed (e.g. a result that could not be written)."""
     files, root = collect_inputs(params.input, params.recursive)
     if not files:
         raise ConfigError(f"no image or video files found in {params.input!r}", path="input")
+    check_output_option(params.output, single_file=len(files) == 1 and root is None)
     up, desc = build_upscaler(params)
     log.info("upscale: %d file(s) with %s (%s x%d) on %s in %s, tile %s", len(files), desc.source or params.model,
              desc.architecture, desc.scale, up.device, str(up.dtype).replace("torch.", ""), params.tile or "off")
-    done, skipped, failed, seen = 0, 0, 0, {}
+    done, skipped, failed, unreadable, seen, cleaned = 0, 0, 0, 0, {}, set()
     start = time.perf_counter()
     with logging_redirect_tqdm():
         for src in tqdm(files, unit="file", disable=not params.progress, dynamic_ncols=True):
             dst = output_path(src, root, params, single=len(files) == 1 and root is None)
+            if dst.parent not in cleaned:  # first file into this folder: leftovers of a killed run go
+                cleaned.add(dst.parent)
+                for leftover in clean_stale_temps(dst.parent):
+                    log.info("removed %s (left by an interrupted write)", leftover)
             try:
                 if dst in seen:
                     raise ImageError(f"output {dst} would also be written from {seen[dst]}; use --suffix or --ext", file=src)
@@ -120,10 +129,16 @@ def run_upscale(params: UpscaleParams) -> int:
                 done += 1
             except EsrganError as exc:
                 failed += 1
-                log.error("error: %s", exc)
+                unreadable += isinstance(exc, UnreadableImageError)
+                log.error("error: %s", short_message(str(exc)))
             except (ValueError, RuntimeError, OSError, cv2.error) as exc:
                 failed += 1
                 log.error("error: %s: %s: %s", src, type(exc).__name__, str(exc).splitlines()[0] if str(exc) else "")
     log.info("upscaled %d, skipped %d, failed %d of %d file(s) in %.1f s -> %s", done, skipped, failed, len(files),
              time.perf_counter() - start, params.output)
-    return 1 if failed else 0
+    return 0 if not failed else exit_code_for(failed, unreadable)
+
+
+def exit_code_for(failed: int, unreadable: int) -> int:
+    """2 when every failure was an input that cannot be read (bad input), else 1 (runtime failure)."""
+    return 2 if failed == unreadable else 1

@@ -35,9 +35,14 @@ def resolve_device(device: str) -> torch.device:
     if device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     try:
-        return torch.device(device)
+        dev = torch.device(device)
     except RuntimeError as exc:
         raise ConfigError(f"unknown device {device!r}: {exc}", path="device") from None
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ConfigError(f"{device!r} requested but CUDA is not available on this machine; use cpu or auto", path="device")
+    if dev.type == "cuda" and dev.index is not None and dev.index >= torch.cuda.device_count():
+        raise ConfigError(f"{device!r} requested but this machine has {torch.cuda.device_count()} CUDA device(s)", path="device")
+    return dev
 
 
 def resolve_precision(precision: str, device: torch.device, supports_half: bool, supports_bfloat16: bool,
