@@ -118,3 +118,20 @@ def test_export_refuses_non_finite_model(tmp_path, fmt, capsys):
     err = capsys.readouterr().err
     assert str(bad) in err and repr(key) in err
     assert not out.exists() or not any(out.iterdir())
+
+
+def test_video_whose_model_gives_black_frames_writes_nothing(tmp_path, caplog):
+    """The video path checks each upscaled frame as the image path does: a black result stops that file."""
+    from tests.video_support import make_video
+
+    state = _net().state_dict()
+    last_bias = [k for k in state if k.endswith("bias")][-1]
+    state[last_bias] = torch.full_like(state[last_bias], -100.0)  # every pixel far below 0 -> clamped black
+    model = _save(tmp_path / "black.pth", state)
+    src = tmp_path / "clip.mkv"
+    make_video(src)
+    out = tmp_path / "out"
+    code = main(["upscale", "-i", str(src), "-o", str(out), "-m", str(model), "--no-progress", "--frame-batch", "4"])
+    assert code == 1
+    assert "frame 0" in caplog.text and "all-black" in caplog.text
+    assert not out.exists() or not any(p.suffix == ".mkv" for p in out.iterdir())

@@ -33,11 +33,19 @@ def check_output_option(output: str | Path, single_file: bool) -> None:
                           path="output")
 
 
-def verify_output(pixels: np.ndarray, source: np.ndarray, *, file: str | Path) -> None:
-    """Raise ImageError when ``pixels`` (HWC float) is non-finite or all black while ``source`` is not."""
+def output_problem(pixels: np.ndarray, source: np.ndarray) -> str | None:
+    """Why ``pixels`` (HWC float) must not be written: non-finite, or all black while ``source`` is not."""
     if not bool(np.isfinite(pixels).all()):
-        raise ImageError("the model produced non-finite (NaN/Inf) pixels; nothing was written", file=file)
+        return "the model produced non-finite (NaN/Inf) pixels; nothing was written"
     color = pixels if pixels.ndim == 2 or pixels.shape[2] in (1, 3) else pixels[..., :3]
     src = source if source.ndim == 2 or source.shape[2] in (1, 3) else source[..., :3]
     if color.size and float(color.max()) < BLACK_OUT and float(src.max()) > BLACK_IN:
-        raise ImageError("the model produced an all-black image from a non-black input; nothing was written", file=file)
+        return "the model produced an all-black image from a non-black input; nothing was written"
+    return None
+
+
+def verify_output(pixels: np.ndarray, source: np.ndarray, *, file: str | Path) -> None:
+    """Raise ImageError when :func:`output_problem` finds one."""
+    problem = output_problem(pixels, source)
+    if problem:
+        raise ImageError(problem, file=file)

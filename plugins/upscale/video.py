@@ -25,6 +25,7 @@ from esrgan_core.images import Image
 from esrgan_core.tiling import Tiler
 from esrgan_plugins.upscale.engine import Upscaler, resize01
 from esrgan_plugins.upscale.params import UpscaleParams
+from esrgan_plugins.upscale.verify import output_problem
 from esrgan_plugins.upscale.video_encode import EncodeSpec, SegmentWriter, assemble, codec_options, preflight
 from esrgan_plugins.upscale.video_io import (
     ENCODER_FOR,
@@ -165,6 +166,13 @@ def upscale_video(up: Upscaler, src: Path, dst: Path, params: UpscaleParams, *, 
     return dst
 
 
+def _verify_frame(src: Path, info: VideoInfo, index: int, out: np.ndarray, rgb: np.ndarray) -> None:
+    """A non-finite or all-black result stops the file: no such frame is ever encoded."""
+    problem = output_problem(out, rgb)
+    if problem:
+        raise VideoError(f"{info.label()}: frame {index}: {problem}", file=src)
+
+
 def _encode_segments(src: Path, info: VideoInfo, spec: EncodeSpec, parts: Parts, batcher: FrameBatcher,
                      params: UpscaleParams, bar: Any, on_frames: Callable[[int], None] | None) -> None:
     done = parts.frames_done
@@ -174,7 +182,8 @@ def _encode_segments(src: Path, info: VideoInfo, spec: EncodeSpec, parts: Parts,
         for chunk in _batches(frames, params.segment_frames, params.frame_batch):
             if writer is None:
                 writer, in_segment = SegmentWriter(parts.temp_path(index), spec, info), 0
-            for (pts, _), out in zip(chunk, batcher([rgb for _, rgb in chunk])):
+            for (pts, rgb), out in zip(chunk, batcher([rgb for _, rgb in chunk])):
+                _verify_frame(src, info, count, out, rgb)
                 writer.write(count if spec.retime else pts, out)
                 count += 1
             in_segment += len(chunk)
