@@ -137,3 +137,7 @@ def short_message(text: str, limit: int = 400) -> str:
     """``text`` on one line, cut to ``limit`` characters (``--debug`` shows the full error)."""
     one = " ".join(str(text).split())
     return one if len(one) <= limit else one[: limit - 40].rstrip() + f" ... ({len(one) - limit + 40} more characters)"
+
+
+class NonFiniteLossError(EsrganError):
+    """A loss became NaN/Inf; raised by a trainer before any optimizer step of that iteration."""

@@ -18,76 +18,98 @@ detection and naming. A plugin module implements any subset of these with ``@hoo
   validates the component's options. ``None`` means the component takes no options.
 - ``help``: one line shown by ``esrgan-run plugins`` and in the JSON schema.
 
-Observer hooks (``on_*``) are called by trainers; a plugin adds logging or early stopping there
-without touching a trainer (call ``trainer.request_stop(reason)`` to stop after this iteration).
+``register`` checks its arguments at start-up (callable factory, attrs params class, the class
+attributes the kind's contract requires) and raises a PluginError naming the plugin. What each
+factory must build is a contract in :mod:`esrgan_core.contracts`.
+
+Observer hooks (``on_*``) are called by the training loop with the stage's :class:`TrainingRun`
+view; a plugin adds logging or early stopping there without touching a trainer (call
+``run.request_stop(reason)`` to stop after this iteration).
 """
 
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Protocol
 
 import pluggy
+
+if TYPE_CHECKING:
+    from esrgan_core.contracts import Trainer
+    from esrgan_core.trainer_api import TrainedNetworks
 
 PROJECT = "esrgan"
 hookspec = pluggy.HookspecMarker(PROJECT)
 hookimpl = pluggy.HookimplMarker(PROJECT)
 
-Register = Callable[..., None]
+Register = Callable[..., None]  # register(name, factory, params=None, *, help="")
+
+
+class TrainingRun(Protocol):
+    """What observer hooks receive: the stage being trained, seen from the loop."""
+
+    trainer: Trainer          # the stage's trainer (see esrgan_core.contracts.Trainer)
+    params: Any               # the stage's params (``params.name`` is the stage name)
+    accelerator: Any          # the run's accelerate.Accelerator (process index, device)
+    iteration: int            # iterations completed
+    stop_reason: str | None
+
+    def networks(self) -> TrainedNetworks:
+        """The trainer's networks (generator, EMA, discriminator), unwrapped."""
+
+    def request_stop(self, reason: str) -> None:
+        """Stop after the current iteration (a state is saved; re-running resumes)."""
 
 
 @hookspec
 def register_networks(register: Register) -> None:
-    """Register network architectures.
+    """Register network architectures: ``factory(params) -> torch.nn.Module``.
 
-    ``factory(params) -> torch.nn.Module``. An architecture may also expose a class attribute or
-    function ``detect(state_dict) -> params | None`` on its factory, used by the model-file loader
-    to rebuild a network from bare weights.
+    Contract: :class:`esrgan_core.contracts.Network` (optional ``describe(params)`` and
+    ``detect(state_dict)`` on the factory).
     """
 
 
 @hookspec
 def register_degradations(register: Register) -> None:
-    """Register degradation stages.
+    """Register degradation stages: ``factory(params) -> stage``, called as ``stage(batch, generator)``.
 
-    ``factory(params) -> Stage``; a stage is called as ``stage(batch, generator) -> batch`` on
-    batched float tensors (RGB, [0, 1], NCHW) on whatever device the batch is on, drawing all its
-    randomness from the ``torch.Generator`` it is given.
+    Contract: :class:`esrgan_core.contracts.DegradationStage` (batch: :class:`esrgan_core.degradation.DegradationBatch`).
     """
 
 
 @hookspec
 def register_losses(register: Register) -> None:
-    """Register losses.
+    """Register losses: ``factory(params) -> loss``.
 
-    ``factory(params) -> Loss``; a loss declares the inputs it consumes (``inputs``: names such as
-    ``"sr"``, ``"gt"``, ``"gt_usm"``, ``"fake_logits"``) so trainers never branch on loss names.
+    Contract: :class:`esrgan_core.contracts.Loss` (``inputs``, ``weight``, ``adversarial``); the
+    trainer provides each declared input by name, so it never branches on loss names.
     """
 
 
 @hookspec
 def register_augmentations(register: Register) -> None:
-    """Register pair augmentations (a training config's ``augment:`` list).
+    """Register pair augmentations (a training config's ``augment:`` list): ``factory(params) -> aug``.
 
-    ``factory(params) -> aug``; ``aug(pair, generator) -> pair`` gets ``{"lq", "gt"}`` (RGB float
-    [0,1] NCHW, gt ``scale`` times larger, on the training device) after the pair pool, changes lq
-    and gt together so they stay geometrically consistent, returns new tensors, and draws all its
-    randomness from the ``torch.Generator`` it is given.
+    Contract: :class:`esrgan_core.contracts.PairAugmentation` (``aug(pair, generator) -> pair``).
     """
 
 
 @hookspec
 def register_trainers(register: Register) -> None:
-    """Register trainers. ``factory(params, context) -> Trainer``."""
+    """Register trainers: ``factory(params, context: StageContext) -> trainer``.
+
+    Contract: :class:`esrgan_core.contracts.Trainer`; context: :class:`esrgan_core.trainer_api.StageContext`.
+    """
 
 
 @hookspec
 def register_metrics(register: Register) -> None:
-    """Register image-quality metrics. ``factory(params) -> Metric``."""
+    """Register image-quality metrics: ``factory(params) -> metric`` (:class:`esrgan_core.contracts.Metric`)."""
 
 
 @hookspec
 def register_datasets(register: Register) -> None:
-    """Register datasets. ``factory(params, *, base_dir) -> torch.utils.data.Dataset``."""
+    """Register datasets: ``factory(params, *, base_dir) -> dataset`` (:class:`esrgan_core.contracts.Dataset`)."""
 
 
 @hookspec
@@ -110,27 +132,27 @@ def register_commands(register: Callable[..., None]) -> None:
 
 
 @hookspec
-def on_train_start(trainer: Any) -> None:
+def on_train_start(trainer: TrainingRun) -> None:
     """Called once before the first training iteration (also after a resume)."""
 
 
 @hookspec
-def on_iteration_end(trainer: Any, iteration: int, logs: Mapping[str, float]) -> None:
+def on_iteration_end(trainer: TrainingRun, iteration: int, logs: Mapping[str, float]) -> None:
     """Called after every iteration with the values logged for it (losses, lr, timings)."""
 
 
 @hookspec
-def on_validation_end(trainer: Any, iteration: int, metrics: Mapping[str, float]) -> None:
+def on_validation_end(trainer: TrainingRun, iteration: int, metrics: Mapping[str, float]) -> None:
     """Called after each validation with the averaged metric values."""
 
 
 @hookspec
-def on_checkpoint_saved(trainer: Any, iteration: int, path: str) -> None:
+def on_checkpoint_saved(trainer: TrainingRun, iteration: int, path: str) -> None:
     """Called after a checkpoint or state has been completely written (``path`` is final)."""
 
 
 @hookspec
-def on_train_end(trainer: Any, iteration: int) -> None:
+def on_train_end(trainer: TrainingRun, iteration: int) -> None:
     """Called once when training ends (normally or by a stop request)."""
 
 

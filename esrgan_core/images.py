@@ -173,3 +173,14 @@ def from_tensor01(nchw) -> np.ndarray:
     if t.ndim == 4:
         t = t[0]
     return np.ascontiguousarray(t.numpy().transpose(1, 2, 0))
+
+
+def centre_crop(img: np.ndarray, max_size: int | None, multiple: int = 1) -> np.ndarray:
+    """HWC ``img`` centre-cropped to at most ``max_size`` per side (None/0: whole image), then H and W
+    cut to multiples of ``multiple`` at the bottom/right."""
+    h, w = img.shape[:2]
+    if max_size:
+        th, tw = min(h, max_size), min(w, max_size)
+        top, left = (h - th) // 2, (w - tw) // 2
+        img, h, w = img[top:top + th, left:left + tw], th, tw
+    return np.ascontiguousarray(img[: h - h % multiple, : w - w % multiple])

@@ -17,6 +17,7 @@ import attrs
 import pluggy
 
 from esrgan_core import hookspecs
+from esrgan_core.contracts import CONTRACTS, REQUIRED, missing_attributes
 from esrgan_core.errors import PluginError
 from esrgan_core.registry import KINDS, Entry, Registries
 
@@ -102,8 +103,7 @@ class PluginHost:
         registry = self.registries[kind]
 
         def register(name: str, factory: Callable[..., Any], params: type | None = None, *, help: str = "") -> None:
-            if not isinstance(name, str) or not name:
-                raise PluginError(f"register_{kind}: name must be a non-empty string, got {name!r}", plugin=plugin)
+            check_registration(kind, name, factory, params, plugin)
             registry.add(Entry(kind, name, factory, params, help, plugin))
 
         _guarded(impl, register, info)
@@ -121,6 +121,26 @@ class PluginHost:
             self.commands[name] = Command(name, configure, handler, help, plugin)
 
         _guarded(impl, register, info)
+
+
+def check_registration(kind: str, name: Any, factory: Any, params: Any, plugin: str) -> None:
+    """What ``register`` checks before accepting a component (PluginError naming the plugin):
+    a non-empty name, a callable factory, an attrs params class (or None), and the class
+    attributes its contract requires (:data:`esrgan_core.contracts.REQUIRED`) when the factory
+    is a class."""
+    if not isinstance(name, str) or not name:
+        raise PluginError(f"register_{kind}: name must be a non-empty string, got {name!r}", plugin=plugin)
+    if not callable(factory):
+        raise PluginError(f"register_{kind}({name!r}): factory must be callable, got {type(factory).__name__}",
+                          plugin=plugin)
+    if params is not None and not (isinstance(params, type) and attrs.has(params)):
+        raise PluginError(f"register_{kind}({name!r}): params must be an attrs class (made with @attrs.frozen and "
+                          f"esrgan_core.schema.param fields) or None, got {params!r}", plugin=plugin)
+    if isinstance(factory, type):
+        missing = missing_attributes(factory, REQUIRED.get(kind, ()))
+        if missing:
+            raise PluginError(f"register_{kind}({name!r}): {factory.__name__} lacks {', '.join(missing)} required by "
+                              f"esrgan_core.contracts.{CONTRACTS[kind].__name__}", plugin=plugin)
 
 
 def _guarded(impl: Any, register: Callable[..., None], info: PluginInfo | None) -> None:

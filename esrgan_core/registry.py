@@ -45,6 +45,7 @@ class ComponentSpec:
     type: str
     params: Any
     path: str = ""
+    factory: Any = attrs.field(default=None, eq=False, repr=False)  # the registered factory (set by the schema)
 
     def build(self, registries: Registries, *args: Any, **kwargs: Any) -> Any:
         """Build the component with its factory: ``factory(params, *args, **kwargs)``."""
@@ -89,6 +90,13 @@ class Registry:
         if entry.params is None:
             return entry.factory(*args, **kwargs)
         return entry.factory(spec.params, *args, **kwargs)
+
+    def build_checked(self, spec: ComponentSpec, *args: Any, **kwargs: Any) -> Any:
+        """:meth:`build`, then the object is checked against its contract (PluginError naming the plugin)."""
+        from esrgan_core.contracts import check_built
+
+        entry = self.get(spec.type, path=spec.path)
+        return check_built(self.kind, entry.name, self.build(spec, *args, **kwargs), entry.plugin)
 
 
 class Registries:

@@ -24,7 +24,7 @@ import difflib
 import types
 import typing
 from pathlib import Path
-from typing import Any, Literal, Union
+from typing import Any, Callable, Literal, Union
 
 import attrs
 
@@ -44,12 +44,15 @@ def param(
     le: float | None = None,
     lt: float | None = None,
     kind: str | None = None,
+    convert: Callable[[Any, str, Registries | None], Any] | None = None,
 ) -> Any:
     """An attrs field with a help text, numeric bounds, and (for components) a registry kind.
 
-    Bounds apply to a number or to every number inside a list/tuple value.
+    Bounds apply to a number or to every number inside a list/tuple value. ``convert(value, path,
+    registries)`` replaces the conversion of the annotation for values resolved when the config
+    loads (a preset name becomes its validated stages); the annotation still documents the YAML form.
     """
-    md = {_MD: {"help": help, "ge": ge, "gt": gt, "le": le, "lt": lt, "kind": kind}}
+    md = {_MD: {"help": help, "ge": ge, "gt": gt, "le": le, "lt": lt, "kind": kind, "convert": convert}}
     if factory is not None:
         return attrs.field(factory=factory, metadata=md)
     return attrs.field(default=default, metadata=md)
@@ -96,6 +99,11 @@ def from_dict(cls: type, data: Any, *, path: str = "", registries: Registries | 
     return _build(cls, data, path, _Ctx(registries))
 
 
+def from_value(tp: Any, value: Any, *, path: str, registries: Registries | None = None, kind: str | None = None) -> Any:
+    """Validate one value against the annotation ``tp`` (``kind``: the registry of ComponentSpecs)."""
+    return _convert(tp, value, path, {"kind": kind}, _Ctx(registries))
+
+
 def _build(cls: type, data: Any, path: str, ctx: _Ctx) -> Any:
     if data is None:
         data = {}
@@ -109,12 +117,19 @@ def _build(cls: type, data: Any, path: str, ctx: _Ctx) -> Any:
     kwargs: dict[str, Any] = {}
     for alias, field in fields.items():
         sub = _join(path, alias)
+        md = field_meta(field)
+        convert = md.get("convert")
         if alias not in data:
             if field.default is attrs.NOTHING:
                 raise ConfigError(f"missing required key {alias!r}", path=path)
+            if convert is not None and not isinstance(field.default, attrs.Factory):  # a default resolves too
+                kwargs[alias] = convert(field.default, sub, ctx.registries)
             continue
-        value = _convert(hints[field.name], data[alias], sub, field_meta(field), ctx)
-        _check_bounds(value, field_meta(field), sub)
+        if convert is not None:
+            value = convert(data[alias], sub, ctx.registries)
+        else:
+            value = _convert(hints[field.name], data[alias], sub, md, ctx)
+        _check_bounds(value, md, sub)
         kwargs[alias] = value
     try:
         obj = cls(**kwargs)
@@ -237,9 +252,9 @@ def _convert_component(value: Any, path: str, md: dict[str, Any], ctx: _Ctx) -> 
         if rest:
             key = next(iter(rest))
             raise ConfigError(f"unknown key {key!r}; {kind} type {name!r} takes no options", path=_join(path, key))
-        return ComponentSpec(kind, name, None, path)
+        return ComponentSpec(kind, name, None, path, entry.factory)
     try:
-        return ComponentSpec(kind, name, _build(entry.params, rest, path, ctx), path)
+        return ComponentSpec(kind, name, _build(entry.params, rest, path, ctx), path, entry.factory)
     except ConfigError as exc:
         if exc.path == path or not exc.path.startswith(path):
             raise
@@ -267,7 +282,11 @@ def _check_bounds(value: Any, md: dict[str, Any], path: str) -> None:
 
 
 def to_plain(obj: Any) -> Any:
-    """An attrs instance (with ComponentSpecs) back to plain YAML-able data."""
+    """An attrs instance (with ComponentSpecs) back to plain YAML-able data (an object with a
+    ``to_plain()`` method gives its own form, e.g. a recipe resolved from a preset gives the name)."""
+    custom = getattr(obj, "to_plain", None)
+    if callable(custom) and not isinstance(obj, type):
+        return custom()
     if isinstance(obj, ComponentSpec):
         out: dict[str, Any] = {"type": obj.type}
         if obj.params is not None:

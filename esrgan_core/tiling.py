@@ -28,7 +28,7 @@ from typing import Callable
 import numpy as np
 import torch
 
-from esrgan_plugins.networks.padding import pad_to_multiple
+from esrgan_core.padding import pad_to_multiple
 
 __all__ = ["MIN_TILE", "Tiler", "axis_placement", "axis_weights", "tile_for_budget", "tile_grid"]
 

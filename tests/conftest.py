@@ -72,3 +72,14 @@ def example_plugin():
     if str(EXAMPLE_PLUGIN_DIR) not in sys.path:
         sys.path.insert(0, str(EXAMPLE_PLUGIN_DIR))
     return importlib.import_module("esrgan_example_plugin")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_accelerate_state():
+    """Each run makes one Accelerator; tests run many runs in one process, so Accelerate's
+    process-wide state is reset after each test (as accelerate's own AccelerateTestCase does)."""
+    yield
+    from accelerate.state import AcceleratorState, GradientState
+
+    AcceleratorState._reset_state(reset_partial_state=False)
+    GradientState._reset_state()

@@ -1,4 +1,4 @@
-"""skimage_photos dataset, the seeded DataLoader, and registration through the plugin host."""
+"""skimage_photos dataset, the seeded training DataLoader, and registration through the plugin host."""
 
 from __future__ import annotations
 
@@ -16,8 +16,8 @@ from esrgan_plugins.datasets import (
     HRFolderParams,
     SkimagePhotosDataset,
     SkimagePhotosParams,
-    make_dataloader,
 )
+from esrgan_plugins.training.data import make_train_loader
 
 
 @pytest.fixture(scope="module")
@@ -47,8 +47,11 @@ def test_exclude_only_and_repeat():
         from_dict(SkimagePhotosParams, {"exclude": list(PHOTOS)})
 
 
-def _batches(loader, epochs=2):
-    return [[b["gt"].clone() for b in loader] for _ in range(epochs)]
+def _batches(dataset, *, seed, workers=0, batch_size=2, start=0, n=6):
+    """``n`` micro-batches of the training loader (endless, epoch after epoch), from micro-batch ``start``."""
+    loader = make_train_loader(dataset, batch_size, workers, seed=seed, rank=0, world=1, start=start)
+    it = iter(loader)
+    return [next(it)["gt"].clone() for _ in range(n)]
 
 
 def _folder(tmp_path):
@@ -59,35 +62,22 @@ def _folder(tmp_path):
 
 def test_two_worker_loader_is_deterministic_and_matches_single_process(tmp_path):
     params = _folder(tmp_path)
-    runs = []
-    for workers in (2, 2, 0):
-        loader = make_dataloader(HRFolderDataset(params), batch_size=2, num_workers=workers, seed=7)
-        runs.append(_batches(loader))
+    runs = [_batches(HRFolderDataset(params), seed=7, workers=w) for w in (2, 2, 0)]
     for run in runs[1:]:
-        for ep_a, ep_b in zip(runs[0], run):
-            assert len(ep_a) == 3
-            for a, b in zip(ep_a, ep_b):
-                torch.testing.assert_close(a, b, rtol=0, atol=0)
-    assert not all(torch.equal(a, b) for a, b in zip(*runs[0]))  # epochs differ
+        assert len(run) == 6  # two epochs of 3 batches
+        for a, b in zip(runs[0], run):
+            torch.testing.assert_close(a, b, rtol=0, atol=0)
+    assert not all(torch.equal(a, b) for a, b in zip(runs[0][:3], runs[0][3:]))  # epochs differ
 
 
-def test_loader_seed_drives_items_and_set_epoch_resumes(tmp_path):
+def test_loader_seed_drives_items_and_start_resumes(tmp_path):
     params = _folder(tmp_path)
-    first = _batches(make_dataloader(HRFolderDataset(params), batch_size=3, seed=1))
-    other = _batches(make_dataloader(HRFolderDataset(params), batch_size=3, seed=2))
-    assert not all(torch.equal(a, b) for a, b in zip(first[0], other[0]))
-    loader = make_dataloader(HRFolderDataset(params), batch_size=3, seed=1)
-    loader.set_epoch(1)
-    resumed = [b["gt"] for b in loader]
-    for a, b in zip(first[1], resumed):
+    first = _batches(HRFolderDataset(params), seed=1, batch_size=3, n=4)
+    other = _batches(HRFolderDataset(params), seed=2, batch_size=3, n=4)
+    assert not all(torch.equal(a, b) for a, b in zip(first[:2], other[:2]))
+    resumed = _batches(HRFolderDataset(params), seed=1, batch_size=3, start=2, n=2)  # epoch 1, as a resumed run
+    for a, b in zip(first[2:], resumed):
         torch.testing.assert_close(a, b, rtol=0, atol=0)
-
-
-def test_unshuffled_loader_keeps_order_and_partial_batch(tmp_path):
-    params = _folder(tmp_path)
-    loader = make_dataloader(HRFolderDataset(params), batch_size=4, seed=0, shuffle=False, drop_last=False)
-    paths = [p for b in loader for p in b["gt_path"]]
-    assert [p.split("/")[-1] for p in paths] == [f"{i}.png" for i in range(6)]
 
 
 def test_datasets_registered_and_relative_paths_use_base_dir(tmp_path):

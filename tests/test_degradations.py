@@ -8,9 +8,9 @@ import pytest
 import torch
 
 from esrgan_core.config import build_config
+from esrgan_core.degradation import DegradationBatch
 from esrgan_core.errors import ConfigError
 from esrgan_core.plugins import load_plugins
-from esrgan_plugins.degradations.batch import DegradationBatch
 from esrgan_plugins.degradations.noise import NoiseParams, NoiseStage
 from esrgan_plugins.degradations.pipeline import Pipeline
 from esrgan_plugins.degradations.presets import from_basicsr_options, load_preset

@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 
 from esrgan_core.cli import main
-from esrgan_plugins.modelfiles.description import describe
+from esrgan_core.runlayout import RunLayout
+from esrgan_core.trainer_api import TrainedNetworks
 from esrgan_plugins.modelfiles.loader import load_model
 from esrgan_plugins.networks.rrdbnet import RRDBNet, RRDBNetParams
 from esrgan_plugins.training.checkpoints import save_models
@@ -44,11 +45,10 @@ def run_folder(tmp_path: Path) -> Path:
     folder.mkdir(parents=True)
     (folder / "config.yml").write_text(resolved_config(run), encoding="utf-8")
     params = RRDBNetParams(num_feat=8, num_block=1, num_grow_ch=8)
-    entry = ctx.registries["networks"].get("rrdbnet")
     for i, (stage, iters) in enumerate(zip(run.stages, (4, 3))):
         net = seeded(RRDBNet(params), seed=i, std=0.05)
-        save_models(folder / stage.params.name / "models", "latest", net_g=net, ema=net, net_d=None,
-                    description=describe("rrdbnet", entry.factory, params), iteration=iters, config_hash="test")
+        save_models(RunLayout(folder).stage(stage.params.name), "latest", TrainedNetworks(stage.params.network_g, net, net),
+                    iteration=iters, config_hash="test", registries=ctx.registries, source=f"{run.name}/{stage.params.name}")
     return folder
 
 

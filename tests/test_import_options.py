@@ -387,13 +387,14 @@ def test_esrnet_target_is_sharpened_once():
     import torch
 
     from esrgan_core.context import RunContext
+    from esrgan_core.trainer_api import PairRequest
     from esrgan_plugins.degradations.filtering import usm_sharpen
     from esrgan_plugins.training.pairs import PairMaker
 
     config, _ = convert_options(load(REALESRNET_X4PLUS))
     config["queue_size"] = 0
     cfg, host = build_config(config)
-    maker = PairMaker(cfg.params, RunContext(host, cfg), sharpen_target=True)
+    maker = PairMaker(cfg.params, RunContext(host, cfg).registries, PairRequest(sharpen_target=True))
     gt = torch.rand(2, 3, 400, 400, generator=torch.Generator().manual_seed(0))
     pair = maker.make({"gt": gt}, torch.Generator().manual_seed(1), torch.device("cpu"))
     sharp = usm_sharpen(gt)

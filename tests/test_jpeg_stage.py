@@ -7,9 +7,9 @@ import pytest
 import skimage.data
 import torch
 
+from esrgan_core.degradation import DegradationBatch
 from esrgan_core.plugins import load_plugins
 from esrgan_core.schema import from_dict
-from esrgan_plugins.degradations.batch import DegradationBatch
 from esrgan_plugins.degradations.jpeg import JpegParams, JpegStage
 from esrgan_plugins.degradations.jpeg_codec import codec_jpeg
 from esrgan_plugins.degradations.jpeg_diff import diff_jpeg

@@ -45,7 +45,8 @@ def test_header_reports_versions_device_precision_and_batch():
 def test_header_with_a_real_accelerator():
     from esrgan_plugins.training.accel import make_accelerator  # the trainer's own set-up
 
-    acc = make_accelerator("no", 3)
+    acc = make_accelerator("no")
+    acc.gradient_accumulation_steps = 3  # what a stage sets on the run's Accelerator
     text = startup_header(acc, dataset_size=10, batch_per_device=2, grad_accum=3, param_counts={})
     assert f"device     {acc.device}" in text and "processes  1" in text and "precision  no" in text
     assert "2 per device x 1 process(es) x 3 accumulation = 6 effective" in text and "2 optimizer steps per epoch" in text

@@ -79,7 +79,7 @@ def test_official_names_are_accepted_case_insensitively() -> None:
 @pytest.mark.parametrize("name", NAMES)
 def test_builtin_loads_strictly_with_the_released_parameter_count(name: str) -> None:
     path = resolve_builtin(name)
-    assert path is not None and path.parent == Path(os.environ["ESRGAN_CACHE_DIR"])
+    assert path is not None and path.parent == Path(os.environ["ESRGAN_CACHE_DIR"]) / "models"  # the one cache layout
     _, meta = read_safetensors(path)
     assert meta["architecture"] == BUILTIN_MODELS[name].architecture and meta["scale"] == "4"
     assert {"hyperparameters", "source", "framework_version"} <= meta.keys()
@@ -93,7 +93,7 @@ def test_second_resolve_reuses_the_converted_file(tmp_path: Path, monkeypatch: p
     stamp = first.stat().st_mtime_ns
     assert resolve_builtin("realesr-animevideov3") == first
     assert first.stat().st_mtime_ns == stamp
-    assert [p.name for p in tmp_path.iterdir()] == [first.name]  # no temporary file left behind
+    assert [p.name for p in (tmp_path / "models").iterdir()] == [first.name]  # no temporary file left behind
 
 
 def test_cache_key_follows_the_source_files(tmp_path: Path) -> None:
@@ -108,8 +108,9 @@ def test_cache_key_follows_the_source_files(tmp_path: Path) -> None:
 
 def test_stale_conversion_is_replaced_and_other_models_are_kept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ESRGAN_CACHE_DIR", str(tmp_path))
-    stale = tmp_path / "realesrgan-x4plus-0123456789ab.safetensors"
-    other = tmp_path / "realesrgan-x4plus-anime-0123456789ab.safetensors"
+    (tmp_path / "models").mkdir()
+    stale = tmp_path / "models" / "realesrgan-x4plus-0123456789ab.safetensors"
+    other = tmp_path / "models" / "realesrgan-x4plus-anime-0123456789ab.safetensors"
     stale.write_bytes(b"old")
     other.write_bytes(b"other model")
     fresh = resolve_builtin("realesrgan-x4plus")

@@ -9,9 +9,8 @@ import torch
 
 from esrgan_core.errors import ConfigError
 from esrgan_core.hookspecs import hookimpl
-from esrgan_plugins.training.data import make_train_loader
 from esrgan_plugins.training.run import run_training
-from tests.train_support import context, first_batch, make_trainer, tiny_config
+from tests.train_support import batches, context, make_loop, tiny_config
 
 
 def _params(module: torch.nn.Module) -> dict[str, torch.Tensor]:
@@ -20,33 +19,32 @@ def _params(module: torch.nn.Module) -> dict[str, torch.Tensor]:
 
 def test_esrnet_loss_decreases_through_the_real_pipeline(tmp_path: Path) -> None:
     ctx = context(tiny_config(tmp_path, stages="esrnet", queue_size=0))
-    trainer = make_trainer(ctx)
-    run = ctx.config.params
-    ds = ctx.build(run.datasets.train.dataset, base_dir=Path.cwd())
-    batches = iter(make_train_loader(ds, 2, 0, seed=0, rank=0, world=1, start=0))
-    losses = [trainer.train_step(next(batches))["l_g_pix"] for _ in range(30)]
-    assert trainer.iteration == 30
+    loop = make_loop(ctx)
+    data = batches(loop)
+    losses = [loop.step(next(data))["l_g_pix"] for _ in range(30)]
+    assert loop.iteration == 30
     assert sum(losses[-5:]) / 5 < 0.7 * sum(losses[:5]) / 5
 
 
 def test_discriminator_step_changes_d_and_not_g(tmp_path: Path) -> None:
-    ctx = context(tiny_config(tmp_path, stages="esrgan"))
-    trainer = make_trainer(ctx)
-    pair = trainer.pairs.make(first_batch(ctx, trainer), trainer.generator_for_step(), trainer.device)
-    with torch.no_grad():
-        fake = trainer.net_g(pair["lq"])
+    data = tiny_config(tmp_path, stages="esrgan")
+    data["stages"][0]["train"]["net_d_init_iters"] = 1  # iteration 1 updates only D
+    ctx = context(data)
+    loop = make_loop(ctx)
+    trainer = loop.trainer
     g0, d0 = _params(trainer.net_g), _params(trainer.net_d)
-    logs = trainer._d_step(pair, fake)
-    assert {"l_d_real", "l_d_fake", "out_d_real", "out_d_fake"} <= set(logs)
+    logs = loop.step(next(batches(loop)))
+    assert {"l_d_real", "l_d_fake", "out_d_real", "out_d_fake"} <= set(logs) and "l_g_total" not in logs
     assert all(torch.equal(g0[k], v) for k, v in _params(trainer.net_g).items())
     assert any(not torch.equal(d0[k], v) for k, v in _params(trainer.net_d).items())
 
 
 def test_generator_step_does_not_touch_d_gradients(tmp_path: Path) -> None:
     ctx = context(tiny_config(tmp_path, stages="esrgan"))
-    trainer = make_trainer(ctx)
+    loop = make_loop(ctx)
+    trainer = loop.trainer
     g0 = _params(trainer.net_g)
-    logs = trainer.train_step(first_batch(ctx, trainer))
+    logs = loop.step(next(batches(loop)))
     assert {"l_g_pix", "l_g_gan", "l_d_real", "l_d_fake"} <= set(logs)
     assert any(not torch.equal(g0[k], v) for k, v in _params(trainer.net_g).items())
     assert all(p.requires_grad for p in trainer.net_d.parameters())
@@ -56,9 +54,10 @@ def test_ema_is_decay_times_old_plus_rest_times_new_after_one_step(tmp_path: Pat
     data = tiny_config(tmp_path, stages="esrnet")
     data["stages"][0]["train"]["ema_decay"] = 0.9
     ctx = context(data)
-    trainer = make_trainer(ctx)
+    loop = make_loop(ctx)
+    trainer = loop.trainer
     old = _params(trainer.ema.module)
-    trainer.train_step(first_batch(ctx, trainer))
+    loop.step(next(batches(loop)))
     new_g = _params(trainer.accelerator.unwrap_model(trainer.net_g))
     for k, v in _params(trainer.ema.module).items():
         torch.testing.assert_close(v, 0.9 * old[k] + 0.1 * new_g[k], rtol=0, atol=1e-7)
@@ -72,8 +71,8 @@ class _Recorder:
 
     @hookimpl
     def on_train_start(self, trainer) -> None:
-        net = trainer.accelerator.unwrap_model(trainer.net_g)
-        self.starts.append((trainer.params.name, _params(net), _params(trainer.ema.module)))
+        nets = trainer.networks()
+        self.starts.append((trainer.params.name, _params(nets.generator), _params(nets.ema)))
 
     @hookimpl
     def on_iteration_end(self, trainer, iteration, logs) -> None:
@@ -165,6 +164,8 @@ class _NanLossPlugin:
     def register_losses(self, register) -> None:
         class NanAfterTwo(torch.nn.Module):
             inputs = ("sr",)
+            adversarial = False
+            weight = 1.0
 
             def __init__(self) -> None:
                 super().__init__()

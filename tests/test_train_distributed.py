@@ -22,10 +22,10 @@ PROBE = textwrap.dedent('''
 
     @hookimpl
     def on_train_end(trainer, iteration):
-        acc = trainer.accelerator
-        nets = {"g": acc.unwrap_model(trainer.net_g), "ema": trainer.ema.module}
-        if trainer.discriminator() is not None:
-            nets["d"] = acc.unwrap_model(trainer.discriminator())
+        acc, trained = trainer.accelerator, trainer.networks()
+        nets = {"g": trained.generator, "ema": trained.ema}
+        if trained.discriminator is not None:
+            nets["d"] = trained.discriminator
         out = {name: {k: v.detach().flatten().tolist() for k, v in n.state_dict().items()} for name, n in nets.items()}
         path = os.path.join(os.environ["PROBE_DIR"], f"{trainer.params.name}_rank{acc.process_index}.json")
         with open(path, "w") as fh:

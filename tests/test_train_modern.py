@@ -13,9 +13,10 @@ import pytest
 import torch
 import yaml
 
+from esrgan_plugins.training.loss_inputs import StepTensors, provide
 from esrgan_plugins.training.metrics_log import read_metrics
 from esrgan_plugins.training.run import run_training
-from tests.train_support import LIGHT_DEGRADATION, context, make_trainer
+from tests.train_support import LIGHT_DEGRADATION, context, make_loop
 
 TEMPLATE = Path(__file__).resolve().parents[1] / "configs" / "modern_compact_x4.yml"
 
@@ -55,16 +56,20 @@ def test_modern_template_trains_with_every_loss_and_moa(tmp_path: Path) -> None:
 def test_sr_ema_is_provided_only_when_a_loss_declares_it(tmp_path: Path) -> None:
     data = tiny_template(tmp_path)
     data["stages"][0]["train"]["losses"] = [{"type": "ldl"}, {"type": "gan"}]
-    trainer = make_trainer(context(data))
+    trainer = make_loop(context(data)).trainer
     lq = torch.rand(2, 3, 8, 8)
     pair = {"lq": lq, "gt": torch.rand(2, 3, 32, 32), "gt_usm": torch.rand(2, 3, 32, 32)}
-    inputs = trainer.loss_inputs(trainer.net_g(lq), pair)
+
+    def declared_inputs(t):  # what the trainer computes: each loss's declared inputs, by name
+        return provide(StepTensors(pair, t.net_g(lq), t), {n for loss in t.losses for n in loss.inputs})
+
+    inputs = declared_inputs(trainer)
     with torch.no_grad():
         torch.testing.assert_close(inputs["sr_ema"], trainer.ema.module(lq))
     assert not inputs["sr_ema"].requires_grad
     data["stages"][0]["train"]["losses"] = [{"type": "l1"}, {"type": "gan"}]
-    plain = make_trainer(context(data))
-    assert "sr_ema" not in plain.loss_inputs(plain.net_g(lq), pair)
+    plain = make_loop(context(data)).trainer
+    assert "sr_ema" not in declared_inputs(plain)
 
 
 def test_a_missing_backbone_file_stops_the_run_before_the_first_stage_trains(tmp_path, monkeypatch, capsys) -> None:

@@ -42,19 +42,27 @@ def context(data: dict[str, Any], extra_plugins: tuple = (), fresh: bool = False
     return RunContext(host, cfg, fresh=fresh)
 
 
-def make_trainer(ctx: RunContext, index: int = 0, stage_dir: Path | None = None, previous_ema: Any = None) -> Any:
-    from esrgan_plugins.training.base import StageContext
+def make_loop(ctx: RunContext, index: int = 0, stage_dir: Path | None = None, previous_ema: Any = None) -> Any:
+    """The stage loop of stage ``index`` (trainer built, nothing run): ``loop.step(batch)`` runs one
+    micro-batch through the real pair step and the trainer."""
+    from esrgan_core.runlayout import StageLayout
+    from esrgan_core.trainer_api import StageContext
+    from esrgan_plugins.training.accel import make_accelerator
+    from esrgan_plugins.training.config import stage_precision
+    from esrgan_plugins.training.loop import StageLoop
 
     run = ctx.config.params
-    sdir = stage_dir or Path(run.experiments_root) / run.name / run.stages[index].params.name
-    sctx = StageContext(run, ctx, index, sdir, Path.cwd(), previous_ema, "test")
-    return run.stages[index].build(ctx.registries, sctx)
+    spec = run.stages[index]
+    layout = StageLayout(stage_dir or Path(run.experiments_root) / run.name / spec.params.name)
+    sctx = StageContext(run, ctx, index, layout, make_accelerator(stage_precision(spec)), Path.cwd(), previous_ema, "test")
+    trainer = spec.build(ctx.registries, sctx)
+    train_set = ctx.build(run.datasets.train.dataset, base_dir=Path.cwd())
+    return StageLoop(trainer, spec.params, sctx, train_set, None, ctx.hook)
 
 
-def first_batch(ctx: RunContext, trainer: Any) -> dict[str, Any]:
+def batches(loop: Any) -> Any:
+    """The loop's endless training batches (from micro-batch 0)."""
     from esrgan_plugins.training.data import make_train_loader
 
-    run = ctx.config.params
-    ds = ctx.build(run.datasets.train.dataset, base_dir=Path.cwd())
-    loader = make_train_loader(ds, run.datasets.train.batch_size_per_gpu, 0, seed=0, rank=0, world=1, start=0)
-    return next(iter(loader))
+    run = loop.run
+    return iter(make_train_loader(loop.train_set, run.datasets.train.batch_size_per_gpu, 0, seed=0, rank=0, world=1, start=0))

@@ -27,7 +27,7 @@ import torch
 import esrgan_core
 from esrgan_core.cache import cache_dir
 from esrgan_core.errors import ConfigError, DataError
-from esrgan_core.images import from_tensor01, list_images, read_rgb01, to_tensor01, write_image
+from esrgan_core.images import centre_crop, from_tensor01, list_images, read_rgb01, to_tensor01, write_image
 from esrgan_core.registry import Registries
 from esrgan_core.schema import to_plain
 
@@ -54,16 +54,6 @@ class TestSet:
 
 def default_cache_dir() -> Path:
     return cache_dir("benchmark_lr").expanduser()
-
-
-def centre_crop(img: np.ndarray, max_size: int | None, multiple: int) -> np.ndarray:
-    """Centre crop to at most ``max_size`` per side, then cut H and W to multiples (bottom/right)."""
-    h, w = img.shape[:2]
-    if max_size:
-        th, tw = min(h, max_size), min(w, max_size)
-        top, left = (h - th) // 2, (w - tw) // 2
-        img, h, w = img[top:top + th, left:left + tw], th, tw
-    return np.ascontiguousarray(img[: h - h % multiple, : w - w % multiple])
 
 
 def _limit(items: list[Any], max_images: int) -> list[Any]:
@@ -111,20 +101,13 @@ def paired(entry: Any, scale: int, base_dir: Path, index: int) -> list[Pair]:
 
 
 def recipe_pipeline(recipe: Any, scale: int, registries: Registries, key: str) -> tuple[Any, list[dict[str, Any]]]:
-    """``(Pipeline, its stages as plain data with every option)`` of a preset name or a validated stage list."""
+    """``(Pipeline, its stages as plain data with every option)`` of a resolved recipe (or a preset name)."""
     from esrgan_plugins.degradations.pipeline import Pipeline
-    from esrgan_plugins.degradations.presets import load_preset
+    from esrgan_plugins.degradations.recipe import resolve_recipe
 
-    if not isinstance(recipe, str):
-        pipeline = Pipeline(tuple(recipe), registries)
-        return pipeline, [to_plain(s) for s in pipeline.specs]
-    try:
-        preset = load_preset(recipe)
-    except ConfigError as exc:
-        raise ConfigError(exc.message, path=key) from None
-    if preset.scale != scale:
-        raise ConfigError(f"preset {recipe!r} is for scale {preset.scale}, the benchmark's scale is {scale}", path=key)
-    pipeline = Pipeline.from_dicts(preset.stages, registries, path=key)
+    recipe = resolve_recipe(recipe, key, registries)
+    recipe.check_scale(scale, key, "benchmark")
+    pipeline = Pipeline.from_recipe(recipe, registries)
     return pipeline, [to_plain(s) for s in pipeline.specs]
 
 
@@ -174,7 +157,7 @@ def load_test_set(entry: Any, index: int, *, scale: int, registries: Registries,
             hits += cached
             pairs.append(Pair(n, lr, hr))
         info.update(source=f"builtin:{entry.builtin}" if entry.builtin else "hr+recipe", hr=str(entry.hr or ""),
-                    recipe=recipe if isinstance(recipe, str) else "custom", stages=stages, seed=entry.seed,
+                    recipe=recipe if isinstance(recipe, str) else (recipe.preset or "custom"), stages=stages, seed=entry.seed,
                     cache_dir=str(cache_dir))
         log.info("dataset %s: %d image(s) degraded, %d from the cache", name, len(pairs) - hits, hits)
     if not pairs:

@@ -8,7 +8,6 @@ Every method maps an LR image (HWC RGB float32 [0,1]) to an SR image (HWC RGB fl
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any, Callable
 
@@ -18,9 +17,9 @@ import torch.nn.functional as F
 
 from esrgan_core.errors import ConfigError, ModelFileError
 from esrgan_core.images import from_tensor01, to_tensor01
+from esrgan_core.runlayout import RunLayout, export_tag_key
 from esrgan_core.yamlio import parse_yaml
 
-EXPORT_RE = re.compile(r"^net_g_ema_(latest|\d+)\.safetensors$")
 BICUBIC = "bicubic"
 
 
@@ -45,13 +44,8 @@ def bicubic_method(scale: int) -> Method:
                   {"architecture": "bicubic", "scale": scale}, lambda lr: bicubic_upscale(lr, scale))
 
 
-def _export_key(path: Path) -> tuple[int, int]:
-    tag = EXPORT_RE.match(path.name).group(1)  # type: ignore[union-attr]
-    return (1, 0) if tag == "latest" else (0, int(tag))
-
-
 def _stage_order(run_dir: Path) -> list[str]:
-    cfg = run_dir / "config.yml"
+    cfg = RunLayout(run_dir).config
     if not cfg.is_file():
         return []
     try:
@@ -64,8 +58,7 @@ def _stage_order(run_dir: Path) -> list[str]:
 
 def latest_export(run_dir: Path) -> Path:
     """The EMA export of a run folder to benchmark (see the module docstring)."""
-    exports = [p for p in run_dir.glob("*/models/*.safetensors") if EXPORT_RE.match(p.name)]
-    exports += [p for p in run_dir.glob("models/*.safetensors") if EXPORT_RE.match(p.name)]
+    exports = [p for stage in RunLayout(run_dir).stages_present() for p in stage.ema_exports()]
     if not exports:
         raise ModelFileError("a run folder without any EMA export (<stage>/models/net_g_ema_*.safetensors)", file=run_dir)
     order = _stage_order(run_dir)
@@ -73,7 +66,7 @@ def latest_export(run_dir: Path) -> Path:
     def rank(p: Path) -> tuple[int, int, int, int]:
         stage = p.parent.parent.name
         pos = order.index(stage) if stage in order else -1
-        return (pos, p.stat().st_mtime_ns if pos < 0 else 0, *_export_key(p))
+        return (pos, p.stat().st_mtime_ns if pos < 0 else 0, *export_tag_key(p))
 
     return max(exports, key=rank)
 

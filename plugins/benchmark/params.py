@@ -28,6 +28,7 @@ import attrs
 from esrgan_core.errors import ParamError
 from esrgan_core.registry import ComponentSpec
 from esrgan_core.schema import param
+from esrgan_plugins.degradations.recipe import resolve_recipe
 
 BUILTIN_DATASETS = ("skimage_x4plus",)
 RESERVED_LABELS = ("bicubic", "LR", "HR")
@@ -52,7 +53,7 @@ class DatasetEntry:
     hr: Path | None = param(None, help="folder of HR (ground-truth) images")
     lr: Path | None = param(None, help="folder of LR images (same file stems as hr, or STEMx<scale>)")
     recipe: Union[str, tuple[ComponentSpec, ...], None] = param(
-        None, kind="degradations", help="preset name or stage list that makes the LR from hr (degraded once, cached)")
+        None, kind="degradations", convert=resolve_recipe, help="preset name or stage list that makes the LR from hr (degraded once, cached)")
     seed: int = param(0, help="seed of the one-time degradation (per image mixed with its pixels' hash)")
     max_size: int | None = param(None, ge=8, help="centre-crop HR images to at most this many pixels per side")
     max_images: int = param(0, ge=0, help="use at most this many images, in name order (0: all)")

@@ -18,9 +18,10 @@ import torch
 
 from esrgan_core.context import RunContext
 from esrgan_core.errors import ConfigError
+from esrgan_core.grid import write_grid
 from esrgan_core.optional_metrics import build_available
 from esrgan_plugins.benchmark.data import TestSet, default_cache_dir, load_test_set
-from esrgan_plugins.benchmark.figures import crop_box, cut, write_grid, write_scatter
+from esrgan_plugins.benchmark.figures import crop_box, cut, write_scatter
 from esrgan_plugins.benchmark.models import Method, build_methods
 from esrgan_plugins.benchmark.params import BenchmarkParams
 from esrgan_plugins.benchmark.report import protocol, write_reports

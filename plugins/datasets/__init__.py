@@ -1,4 +1,4 @@
-"""Built-in datasets: hr_folder, paired_folder, skimage_photos; plus :func:`make_dataloader`.
+"""Built-in datasets: hr_folder, paired_folder, skimage_photos (the training loader is the training plugin's).
 
 A dataset factory is called as ``factory(params, base_dir=CONFIG_FOLDER)``; relative paths in the
 params are taken relative to ``base_dir``. See docs/datasets.md for the keys.
@@ -8,13 +8,12 @@ from __future__ import annotations
 
 from esrgan_core.hookspecs import hookimpl
 from esrgan_plugins.datasets.hr_folder import HRFolderDataset, HRFolderParams
-from esrgan_plugins.datasets.loader import EpochSampler, SeededDataLoader, make_dataloader
 from esrgan_plugins.datasets.paired import PairedFolderDataset, PairedFolderParams
 from esrgan_plugins.datasets.skimage_photos import PHOTOS, SkimagePhotosDataset, SkimagePhotosParams
 
 __all__ = [
     "HRFolderDataset", "HRFolderParams", "PairedFolderDataset", "PairedFolderParams", "PHOTOS",
-    "SkimagePhotosDataset", "SkimagePhotosParams", "EpochSampler", "SeededDataLoader", "make_dataloader",
+    "SkimagePhotosDataset", "SkimagePhotosParams",
 ]
 
 

@@ -10,11 +10,12 @@ import cv2
 import numpy as np
 import torch
 
+from esrgan_core.seeding import make_generator
+
 
 def item_generator(seed: int, epoch: int, index: int) -> torch.Generator:
-    """A CPU generator seeded from ``(seed, epoch, index)`` (mixed by numpy's SeedSequence)."""
-    words = np.random.SeedSequence([seed % 2**64, epoch % 2**64, index % 2**64]).generate_state(2, np.uint32)
-    return torch.Generator().manual_seed((int(words[0]) << 31) ^ int(words[1]))
+    """A CPU generator seeded from ``(seed, epoch, index)`` (:func:`esrgan_core.seeding.make_generator`)."""
+    return make_generator(seed, epoch, index)
 
 
 def randint(g: torch.Generator, low: int, high: int) -> int:

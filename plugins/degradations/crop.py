@@ -9,10 +9,10 @@ from __future__ import annotations
 import attrs
 import torch
 
+from esrgan_core.degradation import DegradationBatch
 from esrgan_core.errors import DataError
 from esrgan_core.schema import param
 from esrgan_plugins.degradations import sampling as S
-from esrgan_plugins.degradations.batch import DegradationBatch
 
 
 @attrs.frozen

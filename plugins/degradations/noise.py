@@ -12,9 +12,9 @@ import math
 import attrs
 import torch
 
+from esrgan_core.degradation import DegradationBatch
 from esrgan_core.schema import param
 from esrgan_plugins.degradations import sampling as S
-from esrgan_plugins.degradations.batch import DegradationBatch
 from esrgan_plugins.degradations.checks import check_range
 from esrgan_plugins.degradations.filtering import rgb_to_gray
 from esrgan_plugins.degradations.quantize import quantize

@@ -11,10 +11,10 @@ from typing import Any, Sequence
 import attrs
 import torch
 
+from esrgan_core.degradation import DegradationBatch, Stage, run_stages
 from esrgan_core.errors import ConfigError
 from esrgan_core.registry import ComponentSpec, Registries
 from esrgan_core.schema import from_dict, param
-from esrgan_plugins.degradations.batch import DegradationBatch, Stage, run_stages
 from esrgan_plugins.degradations.quantize import quantize
 
 
@@ -44,6 +44,11 @@ class Pipeline:
         return cls(params.stages, registries, quantize=params.quantize)
 
     @classmethod
+    def from_recipe(cls, recipe: Any, registries: Registries) -> Pipeline:
+        """The pipeline of a resolved :class:`~esrgan_plugins.degradations.recipe.Recipe`."""
+        return cls(recipe.stages, registries)
+
+    @classmethod
     def from_dicts(cls, stages: Sequence[dict[str, Any]], registries: Registries, *, quantize: bool = True,
                    path: str = "") -> Pipeline:
         """Validate plain ``[{type: ..., ...}, ...]`` data (ConfigError naming stage and key)."""
@@ -53,7 +58,7 @@ class Pipeline:
 
     def build_stage(self, spec: ComponentSpec) -> Stage:
         """Build one stage through the registry; combinators get this method to build children."""
-        stage = spec.build(self.registries)
+        stage = self.registries[spec.kind].build_checked(spec)  # checked against esrgan_core.contracts
         bind = getattr(stage, "bind", None)
         if callable(bind):
             bind(self.build_stage)

@@ -42,7 +42,9 @@ def load_preset(name: str) -> Preset:
     """Read the shipped preset ``name`` (e.g. ``realesrgan_x4plus``)."""
     entry = _folder().joinpath(f"{name}.yml")
     if not entry.is_file():
-        raise ConfigError(f"unknown degradation preset {name!r}; known: {', '.join(preset_names())}", path="recipe")
+        from esrgan_plugins.degradations.recipe import unknown_preset_message
+
+        raise ConfigError(unknown_preset_message(name), path="recipe")
     data, _ = parse_yaml(entry.read_text(encoding="utf-8"), file=f"{FOLDER}/{name}.yml")
     if not isinstance(data, dict) or not isinstance(data.get("stages"), list):
         raise ConfigError("a preset needs a 'stages' list", file=f"{FOLDER}/{name}.yml")

@@ -23,7 +23,7 @@ from esrgan_core.registry import ComponentSpec, Registries
 from esrgan_core.schema import from_dict, param
 from esrgan_plugins.degradations.filtering import reflect_pad
 from esrgan_plugins.degradations.pipeline import Pipeline
-from esrgan_plugins.degradations.presets import load_preset
+from esrgan_plugins.degradations.recipe import resolve_recipe
 
 log = logging.getLogger(__name__)
 SKIMAGE_PHOTOS = ("astronaut", "coffee", "chelsea", "rocket")
@@ -31,7 +31,7 @@ SKIMAGE_PHOTOS = ("astronaut", "coffee", "chelsea", "rocket")
 
 @attrs.frozen
 class PreviewParams:
-    recipe: str = param("realesrgan_x4plus", help="preset name (used unless stages is given)")
+    recipe: str = param("realesrgan_x4plus", convert=resolve_recipe, help="preset name (used unless stages is given)")
     stages: tuple[ComponentSpec, ...] | None = param(None, kind="degradations", help="inline stage list instead of a preset")
     scale: int | None = param(None, ge=1, help="super-resolution factor (default: the preset's, else 4)")
     images: tuple[Path, ...] = param((), help="HR images (default: scikit-image photos)")
@@ -66,9 +66,8 @@ def run_preview(params: PreviewParams, registries: Registries) -> tuple[Path, Pa
     if params.stages is not None:
         pipeline, scale, recipe = Pipeline(params.stages, registries), params.scale or 4, "inline"
     else:
-        preset = load_preset(params.recipe)
-        pipeline = Pipeline.from_dicts(preset.stages, registries, path="recipe")
-        scale, recipe = params.scale or preset.scale, params.recipe
+        pipeline = Pipeline.from_recipe(params.recipe, registries)
+        scale, recipe = params.scale or params.recipe.scale, params.recipe.preset
     gen = torch.Generator().manual_seed(params.seed)
     photos = _photos(params.images)
     crops, where = [], []

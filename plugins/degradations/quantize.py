@@ -8,8 +8,8 @@ from __future__ import annotations
 import attrs
 import torch
 
+from esrgan_core.degradation import DegradationBatch
 from esrgan_core.schema import param
-from esrgan_plugins.degradations.batch import DegradationBatch
 
 
 @attrs.frozen

@@ -13,9 +13,9 @@ from typing import Literal
 import attrs
 import torch
 
+from esrgan_core.degradation import DegradationBatch
 from esrgan_core.errors import ParamError
 from esrgan_core.schema import param
-from esrgan_plugins.degradations.batch import DegradationBatch
 from esrgan_plugins.degradations.checks import check_unique
 from esrgan_plugins.degradations.filtering import usm_sharpen
 

@@ -24,6 +24,7 @@ import yaml
 
 from esrgan_core.atomic import atomic_write_text
 from esrgan_core.errors import ModelFileError
+from esrgan_core.runlayout import RunLayout
 from esrgan_plugins.export.command import writable_folder
 from esrgan_plugins.modelfiles.description import LoadedModel
 
@@ -51,7 +52,7 @@ def release_weights(run: Path) -> tuple[Path, list[int]]:
     stage's iteration count."""
     config = read_run_config(run)
     stages = [s.get("name") for s in config.get("stages") or [] if isinstance(s, dict)]
-    files = [run / str(s) / "models" / "net_g_ema_latest.safetensors" for s in stages]
+    files = [RunLayout(run).stage(str(s)).net_g_ema() for s in stages]
     found = [f for f in files if f.is_file()]
     if not found:
         raise ModelFileError("no stage has models/net_g_ema_latest.safetensors; is this a training run folder?", file=run)
@@ -62,7 +63,7 @@ def release_weights(run: Path) -> tuple[Path, list[int]]:
 
 
 def read_run_config(run: Path) -> dict[str, Any]:
-    path = run / "config.yml"
+    path = RunLayout(run).config
     if not path.is_file():
         raise ModelFileError("not a training run folder (no config.yml)", file=run)
     data = yaml.safe_load(path.read_text(encoding="utf-8"))

@@ -1,14 +1,14 @@
 """Built-in losses: l1, mse, charbonnier, perceptual (VGG), gan, ms_ssim, ms_ssim_l1, fft,
 focal_frequency, color, sobel_edge, ldl, lpips, dists.
 
-See :mod:`esrgan_plugins.losses.base` for what a trainer can rely on (``inputs``, ``enabled``,
+See :mod:`esrgan_plugins.losses.base` for what a trainer can rely on (``inputs``, ``weight``,
 ``adversarial``, ``loss(**tensors) -> {term: weighted scalar}``) and docs/losses.md for the keys.
 """
 
 from __future__ import annotations
 
 from esrgan_core.hookspecs import hookimpl
-from esrgan_plugins.losses.base import INPUT_NAMES, Loss
+from esrgan_plugins.losses.base import Loss
 from esrgan_plugins.losses.color import ColorLoss, ColorLossParams
 from esrgan_plugins.losses.dists import DISTSLoss, DISTSLossParams
 from esrgan_plugins.losses.edge import SobelEdgeLoss, SobelEdgeLossParams
@@ -21,7 +21,7 @@ from esrgan_plugins.losses.pixel import CharbonnierLoss, CharbonnierLossParams, 
 from esrgan_plugins.losses.ssim import MSSSIML1Loss, MSSSIML1LossParams, MSSSIMLoss, MSSSIMLossParams
 
 __all__ = [
-    "INPUT_NAMES", "Loss", "GANLoss", "GANLossParams", "PerceptualLoss", "PerceptualLossParams", "gram_matrix",
+    "Loss", "GANLoss", "GANLossParams", "PerceptualLoss", "PerceptualLossParams", "gram_matrix",
     "CharbonnierLoss", "CharbonnierLossParams", "L1Loss", "MSELoss", "PixelLossParams",
     "ColorLoss", "ColorLossParams", "SobelEdgeLoss", "SobelEdgeLossParams", "FFTLoss", "FFTLossParams",
     "FocalFrequencyLoss", "FocalFrequencyLossParams", "LDLLoss", "LDLLossParams",

@@ -1,30 +1,20 @@
-"""What every loss plugin looks like to a trainer.
+"""The base classes of the built-in losses (the contract is :class:`esrgan_core.contracts.Loss`).
 
-A loss is a ``torch.nn.Module`` (so ``.to(device)`` moves any frozen network it holds) with:
-
-- ``inputs``: the tensor names it consumes, from the vocabulary ``"sr"`` (generator output),
-  ``"sr_ema"`` (the EMA generator's output on the same LQ, computed only when a loss lists it),
-  ``"gt"`` (target), ``"gt_usm"`` (sharpened target), ``"fake_logits"`` / ``"real_logits"``
-  (discriminator outputs). All images are RGB float NCHW in [0,1].
-- ``enabled``: False when its weight(s) are 0; a disabled loss returns ``{}``.
-- ``adversarial``: True only for losses that also train a discriminator (see ``gan.py``).
-- optionally, on its params class, ``preflight()``: raises (e.g. MissingWeightsError naming the
-  file) if something the loss will need is absent; the train task calls it for every stage's losses
-  before the first stage starts.
-- ``loss(**tensors) -> dict[str, Tensor]``: named scalar terms, already weighted, to be summed
-  into the generator objective. Tensors it does not list in ``inputs`` are ignored, so a trainer
-  can pass everything it has.
+A loss is a ``torch.nn.Module`` (so ``.to(device)`` moves any frozen network it holds) with
+``inputs`` (the names it reads, :data:`esrgan_core.contracts.LOSS_INPUTS`: ``sr``, ``sr_ema``,
+``gt``, ``gt_usm``, ``lq``, ``fake_logits``; the trainer computes each only when a loss lists it),
+``weight`` (0: off; a switched-off loss returns ``{}``), ``adversarial``, and
+``loss(**tensors) -> {term: weighted scalar}``. Tensors it does not list in ``inputs`` are ignored.
+Optionally its params class has ``preflight()``: raises (e.g. MissingWeightsError naming the file)
+if something the loss will need is absent; the train task calls it before the first stage starts.
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 import torch
 from torch import nn
-
-TensorName = Literal["sr", "sr_ema", "gt", "gt_usm", "fake_logits", "real_logits"]
-INPUT_NAMES: tuple[str, ...] = ("sr", "sr_ema", "gt", "gt_usm", "fake_logits", "real_logits")
 
 
 class Loss(nn.Module):
@@ -32,7 +22,12 @@ class Loss(nn.Module):
 
     inputs: tuple[str, ...] = ()
     adversarial: bool = False
-    enabled: bool = True
+    weight: float = 1.0
+
+    @property
+    def enabled(self) -> bool:
+        """False when the weight is 0 (the trainer drops the loss; calling it returns ``{}``)."""
+        return self.weight > 0
 
     def take(self, tensors: dict[str, torch.Tensor], name: str) -> torch.Tensor:
         """``tensors[name]``, or a one-line error saying which loss needs which input."""
@@ -62,7 +57,7 @@ class TargetLoss(Loss):
             validate()
         self.params = params
         self.inputs = ("sr", *self.extra_inputs, params.target)
-        self.enabled = params.weight > 0
+        self.weight = params.weight
 
     def terms(self, sr: torch.Tensor, target: torch.Tensor, tensors: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         raise NotImplementedError

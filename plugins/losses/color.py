@@ -64,7 +64,7 @@ class ColorLoss(TargetLoss):
 
     def __init__(self, params: ColorLossParams) -> None:
         super().__init__(params)
-        self.enabled = params.weight > 0 and (params.chroma_weight > 0 or params.luma_weight > 0)
+        self.weight = params.weight if (params.chroma_weight > 0 or params.luma_weight > 0) else 0.0
 
     def terms(self, sr: torch.Tensor, target: torch.Tensor, tensors: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         p = self.params

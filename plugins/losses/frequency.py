@@ -81,7 +81,7 @@ class FFTLoss(TargetLoss):
 
     def __init__(self, params: FFTLossParams) -> None:
         super().__init__(params)
-        self.enabled = params.weight > 0 and (params.amplitude_weight > 0 or params.phase_weight > 0)
+        self.weight = params.weight if (params.amplitude_weight > 0 or params.phase_weight > 0) else 0.0
 
     def terms(self, sr: torch.Tensor, target: torch.Tensor, tensors: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         p = self.params

@@ -51,7 +51,7 @@ class GANLoss(Loss):
     def __init__(self, params: GANLossParams) -> None:
         super().__init__()
         self.params = params
-        self.enabled = params.weight > 0
+        self.weight = params.weight
 
     def d_loss(self, logits: torch.Tensor, is_real: bool) -> torch.Tensor:
         """Unweighted loss of discriminator logits that should read as real (True) or fake (False)."""

@@ -79,7 +79,7 @@ class PerceptualLoss(Loss):
         params.validate()
         self.params = params
         self.inputs = ("sr", params.target)
-        self.enabled = params.perceptual_weight > 0 or params.style_weight > 0
+        self.weight = max(params.perceptual_weight, params.style_weight)  # 0: both terms off
         order = LAYER_NAMES[params.vgg_type]
         layers = tuple(sorted(params.layer_weights, key=order.index))
         self.vgg = VGGFeatures(

@@ -29,12 +29,12 @@ import numpy as np
 
 from esrgan_core.atomic import atomic_path
 from esrgan_core.cache import cache_dir
+from esrgan_core.devices import resolve_device
 from esrgan_core.errors import DataError
 from esrgan_core.schema import param
 from esrgan_core.weights import get_entry
 from esrgan_plugins.metrics.base import rgb_u8
 from esrgan_plugins.metrics.fid_inception import FID_WEIGHTS_FILE, FidInception, fid_weights
-from esrgan_plugins.metrics.lpips_metric import resolve_device
 
 log = logging.getLogger("esrgan.metrics")
 

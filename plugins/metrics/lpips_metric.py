@@ -23,6 +23,7 @@ import attrs
 import numpy as np
 import torch
 
+from esrgan_core.devices import resolve_device
 from esrgan_core.errors import MissingWeightsError, ModelFileError
 from esrgan_core.schema import param
 from esrgan_core.weights import resolve
@@ -44,13 +45,6 @@ class LpipsParams:
     allow_random_backbone: bool = param(
         False, help="TESTS ONLY: use a seeded random backbone when its weights are missing (scores are meaningless)"
     )
-
-
-def resolve_device(name: str) -> torch.device:
-    """``auto`` -> cuda when available, else cpu; anything else as given."""
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(name)
 
 
 def load_backbone(model: torch.nn.Module, file: Path) -> None:

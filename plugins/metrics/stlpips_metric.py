@@ -18,10 +18,10 @@ import numpy as np
 import torch
 
 from esrgan_core import weights
+from esrgan_core.devices import resolve_device
 from esrgan_core.errors import ModelFileError
 from esrgan_core.schema import param
 from esrgan_plugins.metrics.base import check_pair, rgb_u8
-from esrgan_plugins.metrics.lpips_metric import resolve_device
 from esrgan_plugins.metrics.stlpips_net import StLpipsNet
 
 

@@ -16,6 +16,7 @@ from esrgan_core.errors import ConfigError, ModelFileError
 from esrgan_core.registry import Entry, Registries
 from esrgan_core.schema import from_dict
 from esrgan_plugins.modelfiles.description import SPANDREL_PREFIX, LoadedModel, describe
+from esrgan_plugins.modelfiles.fit import fit
 from esrgan_plugins.modelfiles.spandrel_wrap import load_with_spandrel
 
 
@@ -25,29 +26,15 @@ def _default_registries() -> Registries:
     return load_plugins().registries
 
 
-def _fit_problems(net: torch.nn.Module, state_dict: Mapping[str, torch.Tensor]) -> str:
-    """Empty if ``state_dict`` fits ``net`` exactly; else a short list of what differs."""
-    want = net.state_dict()
-    missing = sorted(set(want) - set(state_dict))
-    unexpected = sorted(set(state_dict) - set(want))
-    shapes = [f"{k} {tuple(state_dict[k].shape)} != {tuple(want[k].shape)}"
-              for k in want if k in state_dict and state_dict[k].shape != want[k].shape]
-    parts = []
-    for label, items in (("missing", missing), ("unexpected", unexpected), ("shape", shapes)):
-        if items:
-            parts.append(f"{label}: {', '.join(items[:3])}" + (f" (+{len(items) - 3} more)" if len(items) > 3 else ""))
-    return "; ".join(parts)
-
-
 def build_entry(entry: Entry, params: Any, state_dict: Mapping[str, torch.Tensor], *, source: str) -> tuple[LoadedModel | None, str]:
     """Build ``entry`` with ``params`` and load the weights strictly: ``(model, "")`` or ``(None, why)``."""
     try:
         net = entry.factory(params) if entry.params is not None else entry.factory()
     except Exception as exc:
         return None, f"{entry.name}: cannot build with {params}: {exc}"
-    problems = _fit_problems(net, state_dict)
-    if problems:
-        return None, f"{entry.name}: weights do not fit ({problems})"
+    report = fit(net, state_dict, source=source)
+    if not report.exact:
+        return None, f"{entry.name}: weights do not fit ({report.problems()})"
     net.load_state_dict(dict(state_dict), strict=True)
     net = net.to(device="cpu", dtype=torch.float32).eval()
     return LoadedModel(net, describe(entry.name, entry.factory, params, source=source)), ""

@@ -7,6 +7,7 @@ from typing import Any
 import attrs
 from torch import nn
 
+from esrgan_core.contracts import describe_network
 from esrgan_core.schema import to_plain
 
 SPANDREL_PREFIX = "spandrel:"
@@ -48,16 +49,9 @@ class LoadedModel:
 def describe(architecture: str, factory: Any, params: Any, *, source: str = "") -> ModelDescription:
     """The description of a registered network built from ``params``.
 
-    Uses ``factory.describe(params)`` when the architecture provides it, else reads the common
-    field names (``scale``/``upscale``, ``num_in_ch``, ``num_out_ch``) off ``params``.
+    See :func:`esrgan_core.contracts.describe_network` (the architecture's ``describe``, or the
+    generic ``scale``, ``num_in_ch``, ``num_out_ch`` fields).
     """
-    info: dict[str, Any] = {}
-    custom = getattr(factory, "describe", None)
-    if callable(custom):
-        info = dict(custom(params))
-    else:
-        scale = getattr(params, "scale", getattr(params, "upscale", 1))
-        in_ch = getattr(params, "num_in_ch", 3)
-        info = {"scale": scale, "in_channels": in_ch, "out_channels": getattr(params, "num_out_ch", in_ch)}
+    info = describe_network(factory, params)
     hyper = to_plain(params) if params is not None else {}
     return ModelDescription(architecture=architecture, hyperparameters=hyper, source=source, **info)

@@ -9,8 +9,9 @@ built-in model name (e.g. ``realesrgan-x4plus``) in the converted-weights cache.
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 import torch
 
@@ -20,6 +21,8 @@ from esrgan_plugins.modelfiles.build import build_model
 from esrgan_plugins.modelfiles.description import LoadedModel
 from esrgan_plugins.modelfiles.readers import PTH_SUFFIXES, canonicalize, read_pth, read_safetensors
 
+log = logging.getLogger(__name__)
+DEFAULT_PARAM_KEYS = ("params", "params_ema")  # a bare state dict is accepted for these
 SUFFIXES = (*PTH_SUFFIXES, ".safetensors", ".param")
 
 
@@ -89,6 +92,30 @@ def load_state_dict(path: str | Path, *, prefer_ema: bool = True) -> dict[str, t
     keys and a common ``module.`` prefix are removed.
     """
     return read_weights(path, prefer_ema=prefer_ema)[0]
+
+
+def read_state_dict(ref: str | Path, param_key: str = "params_ema") -> tuple[dict[str, torch.Tensor], str]:
+    """``(state_dict, source)`` of a file path or built-in name, for loading into a network being trained.
+
+    ``param_key`` picks the wrapper key of BasicSR ``.pth`` files; ``params_ema`` falls back to
+    ``params`` when the file has no EMA weights (as BasicSR does), and ``params`` prefers ``params``.
+    """
+    path, source = resolve_ref(ref)
+    if path.suffix.lower() in PTH_SUFFIXES:
+        obj = read_pth(path)
+        if param_key not in DEFAULT_PARAM_KEYS and not (isinstance(obj, Mapping) and param_key in obj):
+            keys = ", ".join(repr(k) for k in obj) if isinstance(obj, Mapping) and len(obj) <= 8 else "none of that name"
+            raise ModelFileError(f"has no key {param_key!r} (path.param_key); top-level keys: {keys}", file=path)
+        if isinstance(obj, Mapping) and param_key in obj:
+            obj = obj[param_key]
+        elif isinstance(obj, Mapping) and param_key == "params_ema" and "params" in obj:
+            log.info("%s has no 'params_ema'; using 'params'", path)
+            obj = obj["params"]
+        return canonicalize(obj, file=path, prefer_ema=param_key != "params"), source
+    if param_key not in DEFAULT_PARAM_KEYS:
+        raise ModelFileError(f"param key {param_key!r} only applies to .pth files (wrapper keys); "
+                             "leave path.param_key at params", file=path)
+    return read_weights(path, prefer_ema=param_key != "params")[0], source
 
 
 def load_model(ref: str | Path, *, prefer_ema: bool = True, registries: Registries | None = None) -> LoadedModel:

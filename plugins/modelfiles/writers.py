@@ -68,13 +68,16 @@ def safetensors_metadata(description: ModelDescription, *, iteration: int | None
 
 
 def save_safetensors(path: str | Path, state_dict: Mapping[str, torch.Tensor], description: ModelDescription, *,
-                     iteration: int | None = None, config_hash: str | None = None) -> None:
-    """Write ``state_dict`` as safetensors with metadata naming its architecture and hyper-parameters."""
+                     iteration: int | None = None, config_hash: str | None = None,
+                     extra_metadata: Mapping[str, str] | None = None) -> None:
+    """Write ``state_dict`` as safetensors with metadata naming its architecture and hyper-parameters
+    (plus ``extra_metadata``, e.g. the source and licence of a converted built-in model)."""
     from safetensors.torch import save_file
 
     path = Path(path)
     tensors = _plain_tensors(state_dict, path, floats_only=False)
     meta = safetensors_metadata(description, iteration=iteration, config_hash=config_hash)
+    meta.update(extra_metadata or {})
     with atomic_path(path) as tmp:
         save_file(tensors, str(tmp), metadata=meta)
 

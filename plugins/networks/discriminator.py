@@ -17,9 +17,9 @@ import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils import spectral_norm
 
+from esrgan_core.padding import crop_to, pad_to_multiple
 from esrgan_core.schema import param
 from esrgan_plugins.networks.keys import has_all, shape
-from esrgan_plugins.networks.padding import crop_to, pad_to_multiple
 
 SIZE_MULTIPLE = 8
 

@@ -17,9 +17,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from esrgan_core.errors import ParamError
+from esrgan_core.padding import crop_to, pad_to_multiple
 from esrgan_core.schema import param
 from esrgan_plugins.networks.keys import child_indices, has_all, shape
-from esrgan_plugins.networks.padding import crop_to, pad_to_multiple
 
 UNSHUFFLE = {4: 1, 2: 2, 1: 4}  # scale -> pixel-unshuffle factor
 RESIDUAL_SCALE = 0.2

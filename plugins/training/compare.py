@@ -18,11 +18,14 @@ import torch
 import torch.nn.functional as F
 
 from esrgan_core.atomic import atomic_write_text
-from esrgan_core.images import from_tensor01, read_rgb01, to_tensor01
+from esrgan_core.grid import write_grid
+from esrgan_core.images import centre_crop, from_tensor01, read_rgb01, to_tensor01
 from esrgan_core.optional_metrics import build_available
-from esrgan_plugins.benchmark.figures import write_grid
-from esrgan_plugins.training.checkpoints import load_into, read_pretrained
-from esrgan_plugins.training.pairs import build_pipeline
+from esrgan_core.runlayout import RunLayout
+from esrgan_core.seeding import seeded_global
+from esrgan_plugins.degradations.pipeline import Pipeline
+from esrgan_plugins.modelfiles.fit import load_into
+from esrgan_plugins.training.checkpoints import latest_ema
 from esrgan_plugins.training.validation import build_metrics, degrade_once
 
 log = logging.getLogger("esrgan.train")
@@ -37,24 +40,20 @@ def load_hr(ref: str, base_dir: Path, max_size: int, scale: int) -> np.ndarray:
     else:
         p = Path(ref).expanduser()
         img = read_rgb01(p if p.is_absolute() else base_dir / p)
-    h, w = img.shape[:2]
-    th, tw = min(h, max_size), min(w, max_size)
-    th, tw = th - th % scale, tw - tw % scale
-    top, left = (h - th) // 2, (w - tw) // 2
-    return np.ascontiguousarray(img[top:top + th, left:left + tw])
+    return centre_crop(img, max_size, scale)
 
 
-def compare_stages(run: Any, ctx: Any, root: Path) -> dict[str, dict[str, dict[str, float]]]:
+def compare_stages(run: Any, ctx: Any, layout: RunLayout) -> dict[str, dict[str, dict[str, float]]]:
     """Write the comparison PNGs and ``results.json``; returns ``{image: {method: {metric: value}}}``."""
     base_dir = Path.cwd()  # relative paths in configs follow the working directory, as in BasicSR
     metrics = build_metrics((), ctx) + build_available(ctx.registries, ("stlpips",))  # PSNR/SSIM vs perception
     nets = {}
     for spec in run.stages:
-        net = ctx.build(spec.params.network_g)
-        state, source = read_pretrained(str(root / spec.params.name / "models" / "net_g_latest.pth"), "params_ema")
-        load_into(net, state, strict=True, source=source)
+        with seeded_global(run.seed):  # init weights are overwritten; the caller's RNG stays untouched
+            net = ctx.build(spec.params.network_g)
+        load_into(net, latest_ema(layout.stage(spec.params.name)), strict=True, source=f"stage {spec.params.name}")
         nets[spec.params.name] = net.eval()
-    pipeline = build_pipeline(run.degradation, run.scale, ctx)
+    pipeline = Pipeline.from_recipe(run.degradation, ctx.registries)
     results: dict[str, dict[str, dict[str, float]]] = {}
     for i, ref in enumerate(run.compare.images):
         hr = to_tensor01(load_hr(ref, base_dir, run.compare.max_size, run.scale))
@@ -66,9 +65,9 @@ def compare_stages(run: Any, ctx: Any, root: Path) -> dict[str, dict[str, dict[s
         outs_np = {k: from_tensor01(v) for k, v in outs.items()}
         name = ref.split(":", 1)[-1] if ref.startswith("skimage:") else Path(ref).stem
         results[name] = {k: {m.name: float(m(v, hr_np)) for m in metrics} for k, v in outs_np.items()}
-        write_grid(root / "compare" / f"{name}.png", from_tensor01(lq), outs_np, hr_np, run.scale)
+        write_grid(layout.compare / f"{name}.png", from_tensor01(lq), outs_np, hr_np, run.scale)
         for method, vals in results[name].items():
             log.info("compare %-22s %-10s %s", name, method, "  ".join(f"{k} {v:.4f}" for k, v in vals.items()))
-    atomic_write_text(root / "compare" / "results.json", json.dumps(results, indent=1) + "\n")
-    log.info("side-by-side images (LR | bicubic | %s | HR): %s", " | ".join(nets), root / "compare")
+    atomic_write_text(layout.compare / "results.json", json.dumps(results, indent=1) + "\n")
+    log.info("side-by-side images (LR | bicubic | %s | HR): %s", " | ".join(nets), layout.compare)
     return results

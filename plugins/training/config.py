@@ -25,13 +25,15 @@ stage's EMA weights (``init_from_previous: true``).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal, Union
+from typing import Literal
 
 import attrs
 
+from esrgan_core.contracts import describe_network
 from esrgan_core.errors import ParamError
 from esrgan_core.registry import ComponentSpec
 from esrgan_core.schema import param
+from esrgan_plugins.degradations.recipe import RecipeValue, resolve_recipe
 from esrgan_plugins.training.optim import OptimParams, SchedulerParams
 
 Precision = Literal["no", "fp16", "bf16"]
@@ -178,8 +180,8 @@ class RunParams:
     scale: int = param(4, ge=1, le=8, help="upscaling factor")
     seed: int = param(0, help="seed of every random choice (weights init, data order, degradations)")
     deterministic: bool = param(False, help="deterministic algorithms (bitwise-reproducible resume on CPU)")
-    degradation: Union[str, tuple[ComponentSpec, ...]] = param(
-        "realesrgan_x4plus", kind="degradations", help="preset name or list of degradation stages")
+    degradation: RecipeValue = param("realesrgan_x4plus", kind="degradations", convert=resolve_recipe,
+                                     help="preset name or list of degradation stages (resolved when the config loads)")
     high_order_degradation: bool = param(True, help="false: paired finetuning, lq comes from the dataset")
     gt_size: int = param(256, ge=8, help="GT patch size used for training (LQ patch = gt_size / scale)")
     queue_size: int = param(180, ge=0, help="training-pair pool size per process (0: off)")
@@ -205,7 +207,20 @@ class RunParams:
         bs = self.datasets.train.batch_size_per_gpu
         if 0 < self.queue_size < bs:
             raise ParamError("queue_size", f"must be 0 or at least datasets.train.batch_size_per_gpu ({bs})")
+        if self.high_order_degradation and self.degradation.scale not in (None, self.scale):
+            raise ParamError("degradation", f"preset {self.degradation.preset!r} is for scale {self.degradation.scale}, "
+                                            f"the run's scale is {self.scale}")
         for i, s in enumerate(self.stages):
-            net_scale = getattr(s.params.network_g.params, "scale", getattr(s.params.network_g.params, "upscale", self.scale))
+            net = getattr(s.params, "network_g", None)
+            net_scale = describe_network(net.factory, net.params)["scale"] if net is not None else self.scale
             if net_scale != self.scale:
                 raise ParamError(f"stages[{i}].network_g.scale", f"is {net_scale} but the run's scale is {self.scale}")
+        precisions = {stage_precision(s) for s in self.stages}
+        if len(precisions) > 1:
+            raise ParamError("stages", f"all stages of a run use one mixed_precision (one Accelerator per run), "
+                                       f"found {', '.join(sorted(precisions))}")
+
+
+def stage_precision(spec: ComponentSpec) -> str:
+    """A stage's ``train.mixed_precision`` ("no" for a trainer without one)."""
+    return str(getattr(getattr(spec.params, "train", None), "mixed_precision", "no"))

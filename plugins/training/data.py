@@ -2,38 +2,27 @@
 
 The order of micro-batch ``k`` (counted from the start of the stage, across epochs) is a function
 of ``(seed, k, rank)`` only, so a resumed run continues exactly where the interrupted one was
-without replaying the loader. Each sample is fetched with the global RNGs (torch, numpy, random)
-seeded from ``(seed, epoch, index)``, so a dataset's own random augmentation (flips, crops) is
-reproducible whatever the number of DataLoader workers.
+without replaying the loader. Datasets draw each item's random augmentation (flips, crops) from
+``(seed, epoch, index)`` themselves (:class:`esrgan_core.contracts.Dataset`): the loader calls
+``set_seed(seed)`` once and ``set_epoch(epoch)`` before each item, so items are the same whatever
+the number of DataLoader workers. No global RNG is seeded or read.
 
 Samples are dicts: ``gt`` RGB float32 [0,1] CHW (and ``lq`` for paired data).
 """
 
 from __future__ import annotations
 
-import random
 from typing import Any, Iterator
 
-import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset, Sampler
 
 from esrgan_core.errors import DataError
-
-
-def mix_seed(*parts: int) -> int:
-    """A 63-bit seed from integers (splitmix64 chain); stable across runs and platforms."""
-    x = 0x9E3779B97F4A7C15
-    for p in parts:
-        x = (x ^ (int(p) & 0xFFFFFFFFFFFFFFFF)) * 0xBF58476D1CE4E5B9 & 0xFFFFFFFFFFFFFFFF
-        x ^= x >> 31
-        x = x * 0x94D049BB133111EB & 0xFFFFFFFFFFFFFFFF
-        x ^= x >> 29
-    return x & 0x7FFFFFFFFFFFFFFF
+from esrgan_core.seeding import make_generator
 
 
 class SeededDataset(Dataset):
-    """Wraps a dataset; item ``(epoch, index)`` is ``dataset[index]`` fetched under fixed seeds."""
+    """Wraps a dataset; item ``(epoch, index)`` is ``dataset[index]`` in epoch ``epoch``."""
 
     def __init__(self, dataset: Dataset, seed: int) -> None:
         self.dataset = dataset
@@ -47,10 +36,6 @@ class SeededDataset(Dataset):
 
     def __getitem__(self, key: tuple[int, int]) -> Any:
         epoch, index = key
-        s = mix_seed(self.seed, epoch, index)
-        random.seed(s)
-        np.random.seed(s % 2**32)
-        torch.manual_seed(s)
         set_epoch = getattr(self.dataset, "set_epoch", None)
         if callable(set_epoch):
             set_epoch(epoch)
@@ -78,7 +63,7 @@ class ResumableBatchSampler(Sampler):
         k = self.start
         while True:
             epoch, j = divmod(k, self.per_epoch)
-            g = torch.Generator().manual_seed(mix_seed(self.seed, epoch))
+            g = make_generator(self.seed, epoch)
             perm = torch.randperm(self.size, generator=g).tolist()
             while j < self.per_epoch:
                 base = (j * self.world + self.rank) * self.batch_size

@@ -1,11 +1,13 @@
 """``esrgan``: generator + discriminator (RealESRGANModel), three D forwards per iteration.
 
 Per micro-batch, as the reference: G forward; if G is updated this iteration (``iteration %
-net_d_iters == 0`` and ``iteration > net_d_init_iters``), the generator loss uses D with its
-parameters frozen (the unwrapped D, so no gradient reaches D); then D on the real image
-(plain GT, or the sharpened one with ``gan_gt_usm``) and D on the detached G output, each
-backward, one D optimizer step. The adversarial loss is any registered loss with
-``adversarial = True`` (its ``d_loss(logits, is_real)`` trains D, unweighted).
+net_d_iters == 0`` and ``iteration > net_d_init_iters``), the generator losses, with D's
+parameters frozen for ``fake_logits``; D on the real image (plain GT, or the sharpened one with
+``gan_gt_usm``) and on the detached G output. Every loss (G and D) is checked before any optimizer
+step, so a NaN anywhere leaves G, D and EMA as they were after the previous iteration; then G
+steps, then D (D's losses were computed with D's parameters of before the step, as the reference
+computes them after G's step, which does not touch D). The adversarial loss is any registered loss
+with ``adversarial = True`` (its ``d_loss(logits, is_real)`` trains D, unweighted).
 """
 
 from __future__ import annotations
@@ -15,90 +17,86 @@ from typing import Any, Mapping
 import torch
 
 from esrgan_core.errors import ConfigError
-from esrgan_plugins.training.base import BaseTrainer
+from esrgan_core.trainer_api import SEED_NETWORK_D, StageContext, Step, TrainedNetworks
+from esrgan_plugins.modelfiles.fit import load_into
+from esrgan_plugins.modelfiles.loader import read_state_dict
+from esrgan_plugins.training.base import GeneratorTrainer
 from esrgan_plugins.training.optim import build_optimizer, build_scheduler
 
 
-class ESRGANTrainer(BaseTrainer):
-    """``train_step(batch) -> {"l_g_pix", "l_g_percep", "l_g_gan", "l_d_real", "l_d_fake", "out_d_real", "out_d_fake", ...}``."""
+class ESRGANTrainer(GeneratorTrainer):
+    """``train_step -> {"l_g_pix", "l_g_percep", "l_g_gan", "l_d_real", "l_d_fake", "out_d_real", "out_d_fake", ...}``."""
 
-    has_discriminator = True
+    adversarial_ok = True
 
-    def __init__(self, params: Any, context: Any) -> None:
+    def __init__(self, params: Any, context: StageContext) -> None:
         super().__init__(params, context)
-        adv = [loss for loss in self.losses if getattr(loss, "adversarial", False)]
+        adv = [loss for loss in self.losses if loss.adversarial]
         if len(adv) != 1:
             raise ConfigError(f"an esrgan stage needs exactly one adversarial loss (e.g. type: gan), found {len(adv)}",
                               path=f"stages[{context.index}].train.losses")
         self.gan = adv[0]
-
-    def build_extra(self) -> tuple[Any, ...]:
-        p = self.params
-        net_d = self.context.ctx.build(p.network_d)
+        p = params
+        net_d = context.build_network(p.network_d, SEED_NETWORK_D)
         if p.path.pretrain_network_d is not None:
-            from esrgan_plugins.training.checkpoints import load_into, read_pretrained
-
-            state, source = read_pretrained(p.path.pretrain_network_d, p.path.param_key_d)
+            state, source = read_state_dict(p.path.pretrain_network_d, p.path.param_key_d)
             self.load_reports.append(f"network_d: {load_into(net_d, state, strict=p.path.strict_load_d, source=source).summary()}")
         opt_d = build_optimizer(net_d.parameters(), p.train.optim_d)
         self.sched_d = build_scheduler(opt_d, p.train.scheduler, p.train.total_iter)
-        return net_d, opt_d
+        self.net_d, self.opt_d = self.accelerator.prepare(net_d, opt_d)
 
-    def set_prepared(self, prepared: tuple[Any, ...]) -> None:
-        self.net_d, self.opt_d = prepared
+    def needs_gt_usm(self) -> bool:
+        return bool(self.params.train.gan_gt_usm)
 
-    def extra_schedulers(self) -> tuple[Any, ...]:
-        return (self.sched_d,)
+    def schedulers(self) -> tuple[Any, ...]:
+        return (self.sched_g, self.sched_d)
 
-    def discriminator(self) -> torch.nn.Module:
-        return self.net_d
+    def networks(self) -> TrainedNetworks:
+        unwrap = self.accelerator.unwrap_model
+        return TrainedNetworks(self.params.network_g, unwrap(self.net_g), self.ema.module, unwrap(self.net_d))
 
-    def update_g_now(self) -> bool:
-        it = self.iteration + 1  # the iteration being computed (1-based, as BasicSR)
+    def frozen_discriminator(self) -> torch.nn.Module:
+        """D for the generator's loss: the unwrapped module, parameters not requiring gradients."""
+        self._set_d_grad(False)
+        return self.accelerator.unwrap_model(self.net_d)
+
+    def update_g_now(self, iteration: int) -> bool:
         t = self.params.train
-        return it % t.net_d_iters == 0 and it > t.net_d_init_iters
+        return iteration % t.net_d_iters == 0 and iteration > t.net_d_init_iters
 
     def _set_d_grad(self, flag: bool) -> None:
         for p in self.net_d.parameters():
             p.requires_grad_(flag)
 
-    def train_step(self, batch: Mapping[str, Any]) -> dict[str, float]:
+    def train_step(self, pair: Mapping[str, torch.Tensor], step: Step) -> dict[str, float]:
         acc = self.accelerator
-        pair = self.pairs.make(batch, self.generator_for_step(), self.device)
-        logs: dict[str, float] = {}
         with acc.accumulate(self.net_g, self.net_d):
             with acc.autocast():
                 sr = self.net_g(pair["lq"])
-            if self.update_g_now():
-                self._set_d_grad(False)
-                d_frozen = acc.unwrap_model(self.net_d)
-                with acc.autocast():
-                    inputs = self.loss_inputs(sr, pair)
-                    inputs["fake_logits"] = d_frozen(sr)
-                    terms = self.g_loss_terms(inputs)
-                logs.update(self.g_update(terms))
+                g_terms = self.g_loss_terms(pair, sr) if self.update_g_now(step.iteration) else {}
+            d_terms, d_logs = self.d_losses(pair, sr.detach().clone())
+            logs = self.check_finite({**g_terms, **d_terms}, step.iteration)  # before any step
+            if g_terms:
+                logs["l_g_total"] = self.g_backward(g_terms)
+                self.opt_g.step()
             self.opt_g.zero_grad(set_to_none=True)
-            logs.update(self._d_step(pair, sr.detach().clone()))
-        self.finish_micro_step()
-        return logs
+            for term in d_terms.values():  # real, then fake, as the reference
+                acc.backward(term)
+            self.clip(self.net_d)
+            self.opt_d.step()
+            self.opt_d.zero_grad(set_to_none=True)
+        self.end_step()
+        return {**logs, **d_logs}
 
-    def _d_step(self, pair: Mapping[str, torch.Tensor], fake: torch.Tensor) -> dict[str, float]:
-        acc = self.accelerator
+    def d_losses(self, pair: Mapping[str, torch.Tensor], fake: torch.Tensor) -> tuple[dict[str, torch.Tensor], dict[str, float]]:
+        """D's two unweighted losses (real, fake) with gradients to D, and its mean logits."""
         self._set_d_grad(True)
         real = pair["gt_usm"] if self.params.train.gan_gt_usm else pair["gt"]
-        with acc.autocast():
+        with self.accelerator.autocast():
             real_logits = self.net_d(real)
             l_d_real = self.gan.d_loss(real_logits, True)
-        logs = self.check_finite({"l_d_real": l_d_real})
-        acc.backward(l_d_real)
-        with acc.autocast():
             fake_logits = self.net_d(fake)
             l_d_fake = self.gan.d_loss(fake_logits, False)
-        logs.update(self.check_finite({"l_d_fake": l_d_fake}))
-        acc.backward(l_d_fake)
-        self.clip(self.net_d)
-        self.opt_d.step()
-        self.opt_d.zero_grad(set_to_none=True)
-        logs["out_d_real"] = float(real_logits.detach().float().mean())
-        logs["out_d_fake"] = float(fake_logits.detach().float().mean())
-        return logs
+        logs = {"out_d_real": float(real_logits.detach().float().mean()),
+                "out_d_fake": float(fake_logits.detach().float().mean())}
+        return {"l_d_real": l_d_real, "l_d_fake": l_d_fake}, logs

@@ -1,35 +1,38 @@
 """``esrnet``: train the generator with pixel-style losses only (RealESRNetModel).
 
-Per micro-batch: pair (degradation + pool, on the device) -> G forward -> losses -> backward ->
-optimizer step when Accelerate syncs gradients -> EMA update, LR step, iteration + 1.
+Per micro-batch: G forward -> losses (each given its declared inputs) -> all checked -> backward ->
+optimizer step when Accelerate syncs gradients -> EMA update, LR step.
 """
 
 from __future__ import annotations
 
 from typing import Any, Mapping
 
-from esrgan_core.errors import ConfigError
-from esrgan_plugins.training.base import BaseTrainer
+import torch
+
+from esrgan_core.trainer_api import StageContext, Step
+from esrgan_plugins.training.base import GeneratorTrainer
 
 
-class ESRNetTrainer(BaseTrainer):
-    """Generator-only trainer; ``train_step(batch) -> {"l_g_pix": ..., "l_g_total": ...}``."""
+class ESRNetTrainer(GeneratorTrainer):
+    """Generator-only trainer; ``train_step(pair, step) -> {"l_g_pix": ..., "l_g_total": ...}``."""
 
-    def __init__(self, params: Any, context: Any) -> None:
+    def __init__(self, params: Any, context: StageContext) -> None:
         super().__init__(params, context)
-        for i, loss in enumerate(self.losses):
-            if getattr(loss, "adversarial", False):
-                raise ConfigError("an adversarial loss needs a discriminator: use a stage of type 'esrgan'",
-                                  path=f"stages[{context.index}].train.losses[{i}]")
+        self.reject_adversarial()
 
-    def train_step(self, batch: Mapping[str, Any]) -> dict[str, float]:
+    def sharpen_target(self) -> bool:
+        return bool(self.params.train.gt_usm)
+
+    def train_step(self, pair: Mapping[str, torch.Tensor], step: Step) -> dict[str, float]:
         acc = self.accelerator
-        pair = self.pairs.make(batch, self.generator_for_step(), self.device)
         with acc.accumulate(self.net_g):
             with acc.autocast():
                 sr = self.net_g(pair["lq"])
-                terms = self.g_loss_terms(self.loss_inputs(sr, pair))
-            logs = self.g_update(terms)
+                terms = self.g_loss_terms(pair, sr)
+            logs = self.check_finite(terms, step.iteration)
+            logs["l_g_total"] = self.g_backward(terms)
+            self.opt_g.step()
             self.opt_g.zero_grad(set_to_none=True)
-        self.finish_micro_step()
+        self.end_step()
         return logs

@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import IO, Any, Literal, Mapping
 
 from esrgan_core.atomic import atomic_path, atomic_write_text
+from esrgan_core.runlayout import METRICS_FILE
 
 log = logging.getLogger(__name__)
 
-METRICS_FILE = "metrics.jsonl"
 Kind = Literal["train", "val"]
 # Train keys drawn in their own panels rather than with the losses.
 AUX_PREFIXES = ("lr", "time", "data_time", "compute_time", "it_s", "iter_time", "samples_s", "mem")

@@ -44,10 +44,10 @@ def check_pretrained(ref: str | None, param_key: str, strict: bool, own: Shapes,
     """The pretrained file: readable, finite, ``param_key`` present, and its tensors fit ``own``."""
     if ref is None:
         return
-    from esrgan_plugins.training.checkpoints import read_pretrained
+    from esrgan_plugins.modelfiles.loader import read_state_dict
 
     with findings.check(f"{key}.pretrain_network_{which}"):
-        state, source = read_pretrained(ref, param_key)
+        state, source = read_state_dict(ref, param_key)
         mismatch, missing, unexpected = fit_problems(own, state)
         if strict and (mismatch or missing or unexpected):
             findings.add(f"{key}.pretrain_network_{which}",

@@ -1,11 +1,10 @@
-"""The ``train`` task: the run folder, then every stage in order, then the optional comparison.
+"""The ``train`` task: the run folder, one Accelerator, every stage in order, the optional comparison.
 
-``experiments/<name>/`` holds ``config.yml`` (the resolved config as run) and one folder per
-stage (``<stage name>/`` with ``models/``, ``state/``, ``logs/``, ``visualization/``). Re-running
-the same command resumes: finished stages (``DONE``) are skipped and the current one continues
-from its newest complete state. ``--fresh`` renames the old run folder to
-``<name>_archived_<time>`` and starts over. A stage after the first starts from the previous
-stage's EMA weights (``path.init_from_previous``).
+``experiments/<name>/`` (:class:`esrgan_core.runlayout.RunLayout`) holds ``config.yml`` (the
+resolved config as run) and one folder per stage. Re-running the same command resumes: finished
+stages (``DONE``) are skipped and the current one continues from its newest complete state.
+``--fresh`` renames the old run folder to ``<name>_archived_<time>`` and starts over. A stage after
+the first starts from the previous stage's EMA weights (``path.init_from_previous``).
 """
 
 from __future__ import annotations
@@ -14,18 +13,23 @@ import hashlib
 import logging
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
+import attrs
 import yaml
 
 from esrgan_core.atomic import atomic_write_text, clean_stale_temps
 from esrgan_core.context import RunContext
 from esrgan_core.observers import ObserverHooks
+from esrgan_core.registry import ComponentSpec
+from esrgan_core.runlayout import RunLayout, StageLayout
 from esrgan_core.schema import to_plain
-from esrgan_plugins.training.accel import partial_state
-from esrgan_plugins.training.base import StageContext
-from esrgan_plugins.training.checkpoints import read_pretrained
-from esrgan_plugins.training.loop import StageLoop, stage_done_file
+from esrgan_core.seeding import set_deterministic
+from esrgan_core.trainer_api import Outcome, StageContext
+from esrgan_plugins.training.accel import make_accelerator, partial_state
+from esrgan_plugins.training.checkpoints import latest_ema
+from esrgan_plugins.training.config import stage_precision
+from esrgan_plugins.training.loop import StageLoop
 from esrgan_plugins.training.validation import Validator
 
 log = logging.getLogger("esrgan.train")
@@ -35,10 +39,11 @@ def resolved_config(run: Any) -> str:
     return yaml.safe_dump({"task": "train", **to_plain(run)}, sort_keys=False)
 
 
-def prepare_run_dir(run: Any, fresh: bool) -> Path:
-    """``experiments_root/name`` (created); with ``fresh`` an existing one is renamed first."""
+def prepare_run_dir(run: Any, fresh: bool) -> RunLayout:
+    """The run folder (created); with ``fresh`` an existing one is renamed first."""
     state = partial_state()
-    root = Path(run.experiments_root) / run.name
+    layout = RunLayout.of(run.experiments_root, run.name)
+    root = layout.root
     if state.is_main_process:
         if fresh and root.exists():
             archived = root.with_name(f"{root.name}_archived_{time.strftime('%Y%m%d_%H%M%S')}")
@@ -48,89 +53,99 @@ def prepare_run_dir(run: Any, fresh: bool) -> Path:
         for leftover in clean_stale_temps(root, recursive=True):
             log.info("removed %s (left by an interrupted write)", leftover)
         text = resolved_config(run)
-        cfg = root / "config.yml"
-        if cfg.is_file() and cfg.read_text(encoding="utf-8") != text:
+        if layout.config.is_file() and layout.config.read_text(encoding="utf-8") != text:
             log.warning("the config differs from the one this run folder was started with (%s); resuming anyway "
-                        "(use --fresh to start over)", cfg)
-        atomic_write_text(cfg, text)
+                        "(use --fresh to start over)", layout.config)
+        atomic_write_text(layout.config, text)
     state.wait_for_everyone()
-    return root
+    return layout
 
 
-def _file_handler(stage_dir: Path) -> logging.Handler | None:
+def _file_handler(layout: StageLayout) -> logging.Handler | None:
     if not partial_state().is_main_process:
         return None
-    (stage_dir / "logs").mkdir(parents=True, exist_ok=True)
-    handler = logging.FileHandler(stage_dir / "logs" / "train.log", encoding="utf-8")
+    layout.logs.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(layout.train_log, encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
     logging.getLogger("esrgan").addHandler(handler)
     logging.getLogger("esrgan").setLevel(logging.INFO)
     return handler
 
 
-def run_stage(run: Any, ctx: RunContext, index: int, stage_dir: Path, previous_ema: Any, config_hash: str) -> Any:
-    """Train one stage (or skip it when done); returns the trainer, or None when skipped."""
-    spec = run.stages[index]
-    if stage_done_file(stage_dir).is_file():
-        log.info("stage %r is complete (%s); skipping it", spec.params.name, stage_done_file(stage_dir))
+def run_stage(sctx: StageContext) -> StageLoop | None:
+    """Train one stage (or skip it when done); returns its loop (``loop.outcome`` set), None when skipped."""
+    run, ctx, layout = sctx.run, sctx.ctx, sctx.layout
+    spec = run.stages[sctx.index]
+    if layout.done_file.is_file():
+        log.info("stage %r is complete (%s); skipping it", spec.params.name, layout.done_file)
         return None
-    base_dir = Path.cwd()  # relative paths in configs follow the working directory, as in BasicSR
-    sctx = StageContext(run, ctx, index, stage_dir, base_dir, previous_ema, config_hash)
-    trainer = spec.build(ctx.registries, sctx)
-    train_set = ctx.build(run.datasets.train.dataset, base_dir=base_dir)
-    validator = Validator(run, ctx, base_dir) if run.datasets.val is not None and trainer.accelerator.is_main_process else None
+    trainer = ctx.registries["trainers"].build_checked(spec, sctx)
+    train_set = ctx.build(run.datasets.train.dataset, base_dir=sctx.base_dir)
+    main = sctx.accelerator.is_main_process
+    validator = Validator(run, ctx, sctx.base_dir) if run.datasets.val is not None and main else None
     hooks = ObserverHooks(ctx.hook)  # a raising observer is reported with its plugin's name
-    loop = StageLoop(trainer, train_set, validator, hooks)
+    loop = StageLoop(trainer, spec.params, sctx, train_set, validator, hooks)
     try:
-        outcome = loop.run_loop()
-        if outcome == "done":
+        loop.outcome = loop.run_loop()
+        if loop.outcome is Outcome.DONE:
             loop.finish()
-            if trainer.accelerator.is_main_process:
-                atomic_write_text(stage_done_file(stage_dir), f"{trainer.iteration}\n")
-        hooks.on_train_end(trainer=trainer, iteration=trainer.iteration)
+            if main:
+                atomic_write_text(layout.done_file, f"{loop.iteration}\n")
+        hooks.on_train_end(trainer=loop, iteration=loop.iteration)
     finally:
         loop.close()
-    trainer.outcome = outcome
-    return trainer
+        sctx.accelerator.free_memory()  # the next stage prepares (and saves) only its own objects
+    return loop
 
 
-def latest_ema(stage_dir: Path) -> Any:
-    """The EMA weights a finished stage saved (``models/net_g_latest.pth``)."""
-    return read_pretrained(str(stage_dir / "models" / "net_g_latest.pth"), "params_ema")[0]
+def component_specs(obj: Any) -> Iterator[ComponentSpec]:
+    """Every ComponentSpec inside validated params (nested attrs instances, tuples, recipes)."""
+    if isinstance(obj, ComponentSpec):
+        yield obj
+        obj = obj.params
+    if attrs.has(type(obj)):
+        for field in attrs.fields(type(obj)):
+            yield from component_specs(getattr(obj, field.name))
+    elif isinstance(obj, (tuple, list)):
+        for item in obj:
+            yield from component_specs(item)
 
 
 def preflight(run: Any) -> None:
-    """Files every stage's losses need (pretrained backbones), checked before the first stage starts."""
-    for spec in run.stages:
-        for loss in spec.params.train.losses:
-            check = getattr(loss.params, "preflight", None)
-            if callable(check):
-                check()
+    """Files the run's components need (e.g. the losses' pretrained backbones), checked before the
+    first stage starts: every component whose params class has ``preflight()``."""
+    for spec in component_specs(run):
+        check = getattr(spec.params, "preflight", None)
+        if callable(check):
+            check()
 
 
 def run_training(run: Any, ctx: RunContext) -> int:
     """Task entry point: ``factory(params, context) -> exit code``."""
     preflight(run)
     logging.getLogger("accelerate").setLevel(logging.WARNING)  # its per-file save/load messages
-    root = prepare_run_dir(run, ctx.fresh)
+    layout = prepare_run_dir(run, ctx.fresh)
     config_hash = hashlib.sha256(resolved_config(run).encode()).hexdigest()[:16]
+    set_deterministic(run.deterministic)
+    accelerator = make_accelerator(stage_precision(run.stages[0]))  # one per run (validated equal)
+    base_dir = Path.cwd()  # relative paths in configs follow the working directory, as in BasicSR
     previous = None
     for i, spec in enumerate(run.stages):
-        stage_dir = root / spec.params.name
-        handler = _file_handler(stage_dir)
+        stage = layout.stage(spec.params.name)
+        handler = _file_handler(stage)
         try:
-            trainer = run_stage(run, ctx, i, stage_dir, previous, config_hash)
+            loop = run_stage(StageContext(run, ctx, i, stage, accelerator, base_dir, previous, config_hash))
         finally:
             if handler is not None:
                 logging.getLogger("esrgan").removeHandler(handler)
                 handler.close()
-        if trainer is not None and trainer.outcome != "done":
+        if loop is not None and loop.outcome is not Outcome.DONE:
             log.info("stopped (%s) at iteration %d of stage %r; run the same command again to resume",
-                     trainer.outcome.removeprefix("stopped: "), trainer.iteration, spec.params.name)
-            return 130 if "signal" in trainer.outcome else 0
-        previous = latest_ema(stage_dir)
+                     loop.stop_reason, loop.iteration, spec.params.name)
+            return loop.outcome.exit_code
+        previous = latest_ema(stage)
     if run.compare is not None and partial_state().is_main_process:
         from esrgan_plugins.training.compare import compare_stages
 
-        compare_stages(run, ctx, root)
+        compare_stages(run, ctx, layout)
     return 0

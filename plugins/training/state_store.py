@@ -30,11 +30,11 @@ from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from esrgan_core.atomic import atomic_write_text
+from esrgan_core.runlayout import STATE_DIR
 
 log = logging.getLogger(__name__)
 
 MANIFEST = "manifest.json"
-STATE_DIR = "state"
 FORMAT = 1
 _NAME = re.compile(r"^\d{8,}$")
 

@@ -1,7 +1,10 @@
 """Training states of a stage through :class:`StateStore` (crash-safe), for 1 or N processes.
 
-The main process owns the store; every process writes its part (Accelerate's ``save_state`` and
-its own pair pool) into the store's temporary folder, whose path the main process broadcasts.
+A state folder holds Accelerate's ``save_state`` output (prepared models and optimizers, RNG
+states, its step counter), ``training.pt`` (the trainer's :meth:`state_dict` -- schedulers, EMA --
+and the loop's counters) and one ``pool_rank<N>.pt`` per process (its training-pair pool). The
+main process owns the store; every process writes its part into the store's temporary folder,
+whose path the main process broadcasts.
 """
 
 from __future__ import annotations
@@ -9,9 +12,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import torch
 from accelerate.utils import broadcast_object_list
 
 from esrgan_plugins.training.state_store import StateStore
+
+TRAINING_FILE = "training.pt"
 
 
 def open_store(stage_dir: Path, keep: int, accelerator: Any) -> StateStore | None:
@@ -27,21 +33,43 @@ def _broadcast(value: Any, accelerator: Any) -> Any:
     return box[0]
 
 
-def save_state(trainer: Any, store: StateStore | None, meta: dict[str, Any]) -> Path:
-    """Collective: write a complete state of ``trainer.iteration``; returns its final folder."""
-    acc = trainer.accelerator
+def write_state(loop: Any, folder: Path) -> None:
+    """Collective: every process writes its part of the loop's training state into ``folder``."""
+    acc = loop.acc
+    acc.save_state(str(folder))
+    if acc.is_main_process:
+        torch.save({"trainer": loop.trainer.state_dict(), "counters": loop.counters.state_dict()}, Path(folder) / TRAINING_FILE)
+    torch.save(loop.pairs.state_dict(), Path(folder) / f"pool_rank{acc.process_index}.pt")
+    acc.wait_for_everyone()
+
+
+def read_state(loop: Any, folder: Path) -> None:
+    """Load a state written by :func:`write_state` (all processes)."""
+    acc = loop.acc
+    acc.load_state(str(folder))
+    saved = torch.load(Path(folder) / TRAINING_FILE, map_location=acc.device, weights_only=True)
+    loop.trainer.load_state_dict(saved["trainer"])
+    loop.counters.load_state_dict(saved["counters"])
+    pool = Path(folder) / f"pool_rank{acc.process_index}.pt"
+    if pool.is_file():
+        loop.pairs.load_state_dict(torch.load(pool, map_location=acc.device, weights_only=True))
+
+
+def save_state(loop: Any, store: StateStore | None, meta: dict[str, Any]) -> Path:
+    """Collective: write a complete state of ``loop.iteration``; returns its final folder."""
+    acc = loop.acc
     final: Any = None
     if acc.is_main_process:
         assert store is not None
 
         def writer(tmp: Path) -> None:
             _broadcast(str(tmp), acc)
-            trainer.write_state(tmp)
+            write_state(loop, tmp)
 
-        final = str(store.save(trainer.iteration, writer, meta))
+        final = str(store.save(loop.iteration, writer, meta))
     else:
         tmp = _broadcast(None, acc)
-        trainer.write_state(Path(tmp))
+        write_state(loop, Path(tmp))
     final = _broadcast(final, acc)
     return Path(final)
 

@@ -15,9 +15,9 @@ import torch
 
 from esrgan_core.images import from_tensor01, write_image
 from esrgan_core.registry import ComponentSpec
+from esrgan_core.seeding import make_generator
 from esrgan_core.tiling import Tiler
-from esrgan_plugins.training.data import mix_seed
-from esrgan_plugins.training.pairs import build_pipeline
+from esrgan_plugins.degradations.pipeline import Pipeline
 
 log = logging.getLogger("esrgan.train")
 
@@ -36,8 +36,8 @@ def degrade_once(gt: torch.Tensor, run: Any, ctx: Any, index: int, seed: int, pi
     s = run.scale
     h, w = gt.shape[-2] - gt.shape[-2] % s, gt.shape[-1] - gt.shape[-1] % s
     gt = gt[..., :h, :w].float()
-    pipeline = pipeline or build_pipeline(run.degradation, s, ctx)
-    g = torch.Generator().manual_seed(mix_seed(seed, index))
+    pipeline = pipeline or Pipeline.from_recipe(run.degradation, ctx.registries)
+    g = make_generator(seed, index)
     out = pipeline(gt, g, s)
     return out.lq, out.gt
 
@@ -51,7 +51,7 @@ class Validator:
         self.metrics = build_metrics(self.vp.metrics, ctx)
         dataset = ctx.build(spec.dataset, base_dir=base_dir)
         n = len(dataset) if not spec.max_images else min(spec.max_images, len(dataset))
-        pipeline = build_pipeline(run.degradation, run.scale, ctx) if run.high_order_degradation else None
+        pipeline = Pipeline.from_recipe(run.degradation, ctx.registries) if run.high_order_degradation else None
         self.pairs: list[tuple[str, torch.Tensor, torch.Tensor]] = []
         for i in range(n):
             item = dataset[i]

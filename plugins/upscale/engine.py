@@ -17,6 +17,7 @@ import cv2
 import numpy as np
 import torch
 
+from esrgan_core.devices import resolve_device
 from esrgan_core.errors import ConfigError
 from esrgan_core.images import Image, to_tensor01
 from esrgan_core.speed import activation_bytes_per_pixel, cpu_has_native_bf16, memory_budget, prepare_network
@@ -28,21 +29,6 @@ Precision = Literal["auto", "fp32", "fp16", "bf16"]
 DTYPES = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
 LUMA_BT601 = np.array([0.299, 0.587, 0.114], dtype=np.float32)
 BLACK_OUT, BLACK_IN = 1.0 / 512, 1.0 / 64  # "all black": output max below, while input max above
-
-
-def resolve_device(device: str) -> torch.device:
-    """``auto`` -> cuda when available, else cpu; anything else as torch names it."""
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        dev = torch.device(device)
-    except RuntimeError as exc:
-        raise ConfigError(f"unknown device {device!r}: {exc}", path="device") from None
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise ConfigError(f"{device!r} requested but CUDA is not available on this machine; use cpu or auto", path="device")
-    if dev.type == "cuda" and dev.index is not None and dev.index >= torch.cuda.device_count():
-        raise ConfigError(f"{device!r} requested but this machine has {torch.cuda.device_count()} CUDA device(s)", path="device")
-    return dev
 
 
 def resolve_precision(precision: str, device: torch.device, supports_half: bool, supports_bfloat16: bool,

@@ -25,10 +25,9 @@ class TotalVariation(nn.Module):
     def __init__(self, params: TotalVariationParams) -> None:
         super().__init__()
         self.weight = params.weight
-        self.enabled = params.weight > 0
 
     def forward(self, **tensors: torch.Tensor) -> dict[str, torch.Tensor]:
-        if not self.enabled:
+        if self.weight == 0:
             return {}
         sr = tensors["sr"]
         tv = (sr[..., :, 1:] - sr[..., :, :-1]).abs().mean() + (sr[..., 1:, :] - sr[..., :-1, :]).abs().mean()

@@ -1,4 +1,4 @@
-"""Training-pair pool: mixes pairs across iterations (Real-ESRGAN's queue, reference §1.4.7).
+"""Training-pair pool: mixes pairs across iterations (Real-ESRGAN's training-pair queue).
 
 Design: a ring of ``queue_size`` slots per named tensor (e.g. ``lq`` and ``gt``). While it is
 filling, incoming samples are stored and the batch is returned unchanged. Once full, each call
@@ -13,16 +13,9 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-import attrs
 import torch
 
 from esrgan_core.errors import DataError
-from esrgan_core.schema import param
-
-
-@attrs.frozen
-class PairPoolParams:
-    queue_size: int = param(180, ge=0, help="number of stored training pairs (0 disables the pool)")
 
 
 class PairPool:
@@ -34,10 +27,6 @@ class PairPool:
         self.queue_size = int(queue_size)
         self.count = 0
         self.slots: dict[str, torch.Tensor] = {}
-
-    @classmethod
-    def from_params(cls, params: PairPoolParams) -> PairPool:
-        return cls(params.queue_size)
 
     @property
     def full(self) -> bool:
