@@ -22,9 +22,9 @@ detection and naming. A plugin module implements any subset of these with ``@hoo
 attributes the kind's contract requires) and raises a PluginError naming the plugin. What each
 factory must build is a contract in :mod:`esrgan_core.contracts`.
 
-Observer hooks (``on_*``) are called by the training loop with the stage's :class:`TrainingRun`
-view; a plugin adds logging or early stopping there without touching a trainer (call
-``run.request_stop(reason)`` to stop after this iteration).
+Observer hooks (``on_*``) are called by the training loop; their ``trainer`` argument is the stage
+as the loop sees it (:class:`TrainingRun`). A plugin adds logging or early stopping there without
+touching a trainer (call ``trainer.request_stop(reason)`` to stop after this iteration).
 """
 
 from __future__ import annotations

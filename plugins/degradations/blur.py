@@ -97,7 +97,7 @@ def apply_where(x: torch.Tensor, on: torch.Tensor, kernels: torch.Tensor) -> tor
 
 
 class BlurStage:
-    """Blur each sample with its own random kernel (reference §1.1/§1.2)."""
+    """Blur each sample with its own random kernel (Real-ESRGAN's first/second blur)."""
 
     def __init__(self, params: BlurParams) -> None:
         self.params = params

@@ -1,4 +1,4 @@
-"""Stage ``random_crop``: a paired random crop of ``lq``, ``gt`` and ``gt_usm`` (reference §1.4.6).
+"""Stage ``random_crop``: a paired random crop of ``lq``, ``gt`` and ``gt_usm`` (Real-ESRGAN's paired_random_crop).
 
 The LR patch is gt_size // scale; the GT patch starts at scale times the LR offset. By default
 each sample gets its own offset; ``per_batch: true`` uses one offset for the batch (reference).

@@ -1,4 +1,4 @@
-"""The ``jpeg`` degradation stage: per-sample JPEG compression of the LQ batch (reference §1.3).
+"""The ``jpeg`` degradation stage: per-sample JPEG compression of the LQ batch (Real-ESRGAN's DiffJPEG step).
 
 Two back-ends:
 

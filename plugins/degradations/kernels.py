@@ -1,6 +1,6 @@
 """Blur kernels, generated for a whole batch at once in torch (float64, on the caller's device).
 
-Kernel formulas follow Real-ESRGAN (reference §1.2). Each sample has its own size ``ks`` (odd);
+Kernel formulas follow Real-ESRGAN's ``basicsr.data.degradations``. Each sample has its own size ``ks`` (odd);
 kernels are laid out on a common ``size`` x ``size`` grid, zero outside the centred ks x ks window,
 which is what building at ks and zero-padding to ``size`` gives. The grid entry at row r, column c
 is (x=c-size//2, y=r-size//2). Kernels are normalised to sum 1 unless ``normalize=False``.

@@ -1,4 +1,4 @@
-"""Stage ``noise``: Gaussian or Poisson noise, in colour or gray (reference §1.3).
+"""Stage ``noise``: Gaussian or Poisson noise, in colour or gray (Real-ESRGAN's noise step).
 
 Gaussian: sigma ~ U[sigma] on the 0-255 scale per sample. Poisson: the image quantised to 8 bits
 is scaled by vals = 2^ceil(log2(#distinct values)), Poisson-sampled, scaled back, and the

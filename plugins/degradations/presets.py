@@ -70,9 +70,9 @@ def _flatten(opt: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _usm_stage(o: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """The sharpening stage. RealESRNet with ``gt_usm: true`` replaces its GT by USM(GT) and degrades
-    that; here the sharpened image goes to ``gt_usm`` and the esrnet trainer's ``train.gt_usm: true``
-    makes it the target, so the target is sharpened exactly once (the same stage as the GAN model)."""
+    """The sharpening stage: the LQ is made from USM(GT) (both official models). RealESRNet without
+    ``gt_usm`` degrades the plain GT, so it gets none. Whether the *target* is sharpened is the esrnet
+    trainer's ``train.gt_usm`` (decided once by the training-pair step, which reuses this ``gt_usm``)."""
     esrnet = o.get("model_type") == "RealESRNetModel" or ("gt_usm" in o and "l1_gt_usm" not in o)
     if esrnet and not o.get("gt_usm", True):
         return []

@@ -1,9 +1,10 @@
-"""Stage ``usm``: unsharp masking of the HR target (Real-ESRGAN USMSharp, reference §1.3/§1.5).
+"""Stage ``usm``: unsharp masking of the HR image (Real-ESRGAN's USMSharp).
 
 The source is always ``gt`` (RGB float [0,1] NCHW). ``targets`` says where the sharpened image
-goes: ``gt_usm`` (the L1/perceptual target of the GAN model), ``lq`` (the image the rest of the
-pipeline degrades; both official models degrade the sharpened GT) and/or ``gt`` (RealESRNet with
-``gt_usm: true`` replaces the target itself).
+goes: ``lq`` (the image the rest of the pipeline degrades; both official models degrade the
+sharpened GT) and/or ``gt_usm`` (kept beside the batch, e.g. for the preview). Whether training
+*targets* the sharpened GT is not a stage's decision: the training-pair step decides it once
+(``esrgan_plugins.training.pairs``), reusing this stage's ``gt_usm`` when it holds one.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from esrgan_core.schema import param
 from esrgan_plugins.degradations.checks import check_unique
 from esrgan_plugins.degradations.filtering import usm_sharpen
 
-Target = Literal["gt_usm", "lq", "gt"]
+Target = Literal["gt_usm", "lq"]
 
 
 @attrs.frozen

@@ -63,7 +63,7 @@ def network(r: OptionReader, key: str) -> dict[str, Any]:
 
 
 def degradation(r: OptionReader, data: Mapping[str, Any], scale: int) -> str | list[dict[str, Any]]:
-    """H3's reader of the flat knobs; the shipped preset's name when the stage lists are equal."""
+    """The degradation reader of the flat knobs; the shipped preset's name when the stage lists are equal."""
     from esrgan_plugins.degradations.presets import from_basicsr_options, load_preset, preset_names
 
     stages = from_basicsr_options(data)

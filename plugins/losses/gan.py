@@ -45,7 +45,6 @@ class GANLoss(Loss):
     """Generator and discriminator losses for one ``gan_type``; see the module docstring."""
 
     inputs = ("fake_logits",)
-    d_inputs = ("real_logits", "fake_logits")
     adversarial = True
 
     def __init__(self, params: GANLossParams) -> None:

@@ -1,9 +1,10 @@
 """Built-in trainers ``esrnet`` and ``esrgan`` and the ``train`` task (Accelerate-based).
 
-Modules: ``config`` (params classes), ``base``/``esrnet``/``esrgan`` (trainers), ``pairs``
-(degradation + pool in the step), ``data`` (resumable data order), ``loop`` (iterations, logging,
-validation, checkpoints), ``run`` (run folder and stages), ``validation``, ``compare``; run
-operations by H8: ``state_store``, ``metrics_log``, ``header``.
+Modules: ``config`` (params classes), ``base``/``esrnet``/``esrgan`` (trainers), ``loss_inputs``
+(loss inputs by declared name), ``pairs`` (the training pair: degradation, target, crop, pool, USM),
+``data`` (resumable data order), ``loop`` (counters, outcome, logging, validation, checkpoints),
+``run`` (run folder, one Accelerator, stages), ``stateio``/``state_store`` (training states),
+``validation``, ``compare``, ``metrics_log``, ``header``, ``signals``, ``trackers``.
 """
 
 from __future__ import annotations

@@ -9,7 +9,8 @@ the run's one Accelerator. Per step: losses get their inputs by declared name
 from __future__ import annotations
 
 import math
-from typing import Any, Mapping
+from contextlib import contextmanager
+from typing import Any, Iterator, Mapping
 
 import torch
 
@@ -59,8 +60,8 @@ class GeneratorTrainer:
         self.net_g, self.opt_g = self.accelerator.prepare(net_g, opt_g)
 
     def sharpen_target(self) -> bool:
-        """ESRNet with ``gt_usm: true`` trains towards the sharpened GT."""
-        return False
+        """``train.gt_usm: true`` (RealESRNet's default) trains towards the sharpened GT."""
+        return bool(self.params.train.gt_usm)
 
     def needs_gt_usm(self) -> bool:
         """Whether the trainer itself (not a loss) reads ``gt_usm``."""
@@ -107,6 +108,22 @@ class GeneratorTrainer:
             if not math.isfinite(v):
                 raise NonFiniteLossError(f"loss {name} is {v} at iteration {iteration} of stage {self.params.name!r}")
         return out
+
+    @contextmanager
+    def unchanged_on_nan(self, *nets: torch.nn.Module) -> Iterator[None]:
+        """Forwards in train mode may update buffers (spectral norm's power iteration, batch-norm
+        statistics); when the step raises NonFiniteLossError they are put back, so the networks are
+        exactly those of the previous iteration (no optimizer has stepped yet at that point)."""
+        modules = [self.accelerator.unwrap_model(n) for n in nets]
+        saved = [{k: b.detach().clone() for k, b in m.named_buffers()} for m in modules]
+        try:
+            yield
+        except NonFiniteLossError:
+            with torch.no_grad():
+                for m, buffers in zip(modules, saved):
+                    for k, b in m.named_buffers():
+                        b.copy_(buffers[k])
+            raise
 
     def g_backward(self, terms: Mapping[str, torch.Tensor]) -> float:
         """Back-propagate the sum of (already checked) ``terms`` and clip G; returns the total."""

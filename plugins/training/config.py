@@ -115,7 +115,8 @@ class ESRNetTrainParams:
     optim_g: OptimParams = param(factory=lambda: OptimParams(lr=2e-4), help="generator optimizer")
     scheduler: SchedulerParams = param(factory=SchedulerParams, help="learning-rate schedule")
     ema_decay: float = param(0.999, ge=0, lt=1, help="EMA decay of the generator (0: EMA = G)")
-    gt_usm: bool = param(True, help="sharpen (USM) the GT; it is then both the loss target and the LQ source")
+    gt_usm: bool = param(True, help="train towards USM(GT), as RealESRNet (degraded data only: paired data keeps "
+                                    "the plain GT, as the reference); the recipe's usm stage makes the LQ")
     grad_clip: float | None = param(None, gt=0, help="clip the gradient norm to this value")
     gradient_accumulation_steps: int = param(1, ge=1, help="micro-batches per optimizer update")
     mixed_precision: Precision = param("no", help="no | fp16 | bf16 (through Accelerate; bf16 also on CPUs with native bf16)")

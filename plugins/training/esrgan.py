@@ -3,10 +3,10 @@
 Per micro-batch, as the reference: G forward; if G is updated this iteration (``iteration %
 net_d_iters == 0`` and ``iteration > net_d_init_iters``), the generator losses, with D's
 parameters frozen for ``fake_logits``; D on the real image (plain GT, or the sharpened one with
-``gan_gt_usm``) and on the detached G output. Every loss (G and D) is checked before any optimizer
-step, so a NaN anywhere leaves G, D and EMA as they were after the previous iteration; then G
-steps, then D (D's losses were computed with D's parameters of before the step, as the reference
-computes them after G's step, which does not touch D). The adversarial loss is any registered loss
+``gan_gt_usm``) and on the detached G output, each followed by its backward (gradients only).
+Every loss (G and D) is checked before any optimizer step, so a NaN anywhere leaves G, D and EMA
+as they were after the previous iteration; then G steps, then D (D's losses use D's parameters of
+before the step, as in the reference, whose G step does not touch D). The adversarial loss is any registered loss
 with ``adversarial = True`` (its ``d_loss(logits, is_real)`` trains D, unweighted).
 """
 
@@ -71,32 +71,33 @@ class ESRGANTrainer(GeneratorTrainer):
     def train_step(self, pair: Mapping[str, torch.Tensor], step: Step) -> dict[str, float]:
         acc = self.accelerator
         with acc.accumulate(self.net_g, self.net_d):
-            with acc.autocast():
-                sr = self.net_g(pair["lq"])
-                g_terms = self.g_loss_terms(pair, sr) if self.update_g_now(step.iteration) else {}
-            d_terms, d_logs = self.d_losses(pair, sr.detach().clone())
-            logs = self.check_finite({**g_terms, **d_terms}, step.iteration)  # before any step
+            with self.unchanged_on_nan(self.net_g, self.net_d):
+                with acc.autocast():
+                    sr = self.net_g(pair["lq"])
+                    g_terms = self.g_loss_terms(pair, sr) if self.update_g_now(step.iteration) else {}
+                d_terms, d_logs = self.d_backward(pair, sr.detach().clone())
+                logs = self.check_finite({**g_terms, **d_terms}, step.iteration)  # before any optimizer step
             if g_terms:
                 logs["l_g_total"] = self.g_backward(g_terms)
                 self.opt_g.step()
             self.opt_g.zero_grad(set_to_none=True)
-            for term in d_terms.values():  # real, then fake, as the reference
-                acc.backward(term)
             self.clip(self.net_d)
             self.opt_d.step()
             self.opt_d.zero_grad(set_to_none=True)
         self.end_step()
         return {**logs, **d_logs}
 
-    def d_losses(self, pair: Mapping[str, torch.Tensor], fake: torch.Tensor) -> tuple[dict[str, torch.Tensor], dict[str, float]]:
-        """D's two unweighted losses (real, fake) with gradients to D, and its mean logits."""
+    def d_backward(self, pair: Mapping[str, torch.Tensor], fake: torch.Tensor) -> tuple[dict[str, torch.Tensor], dict[str, float]]:
+        """D's two unweighted losses, real then fake, each forward followed by its backward (one DDP
+        forward per backward); gradients only, no step. Returns the losses and the mean logits."""
+        acc = self.accelerator
         self._set_d_grad(True)
         real = pair["gt_usm"] if self.params.train.gan_gt_usm else pair["gt"]
-        with self.accelerator.autocast():
-            real_logits = self.net_d(real)
-            l_d_real = self.gan.d_loss(real_logits, True)
-            fake_logits = self.net_d(fake)
-            l_d_fake = self.gan.d_loss(fake_logits, False)
-        logs = {"out_d_real": float(real_logits.detach().float().mean()),
-                "out_d_fake": float(fake_logits.detach().float().mean())}
-        return {"l_d_real": l_d_real, "l_d_fake": l_d_fake}, logs
+        terms, logs = {}, {}
+        for name, image, is_real in (("real", real, True), ("fake", fake, False)):
+            with acc.autocast():
+                logits = self.net_d(image)
+                terms[f"l_d_{name}"] = self.gan.d_loss(logits, is_real)
+            acc.backward(terms[f"l_d_{name}"])
+            logs[f"out_d_{name}"] = float(logits.detach().float().mean())
+        return terms, logs

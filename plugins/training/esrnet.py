@@ -21,16 +21,14 @@ class ESRNetTrainer(GeneratorTrainer):
         super().__init__(params, context)
         self.reject_adversarial()
 
-    def sharpen_target(self) -> bool:
-        return bool(self.params.train.gt_usm)
-
     def train_step(self, pair: Mapping[str, torch.Tensor], step: Step) -> dict[str, float]:
         acc = self.accelerator
         with acc.accumulate(self.net_g):
-            with acc.autocast():
-                sr = self.net_g(pair["lq"])
-                terms = self.g_loss_terms(pair, sr)
-            logs = self.check_finite(terms, step.iteration)
+            with self.unchanged_on_nan(self.net_g):
+                with acc.autocast():
+                    sr = self.net_g(pair["lq"])
+                    terms = self.g_loss_terms(pair, sr)
+                logs = self.check_finite(terms, step.iteration)
             logs["l_g_total"] = self.g_backward(terms)
             self.opt_g.step()
             self.opt_g.zero_grad(set_to_none=True)
