@@ -30,9 +30,10 @@ from esrgan_core.errors import ConfigError, DataError
 from esrgan_core.images import centre_crop, from_tensor01, list_images, read_rgb01, to_tensor01, write_image
 from esrgan_core.registry import Registries
 from esrgan_core.schema import to_plain
+from esrgan_core.seeding import make_generator
 
 log = logging.getLogger("esrgan.benchmark")
-CACHE_VERSION = 1
+CACHE_VERSION = 2  # 2: degradation generator from esrgan_core.seeding
 BUILTIN_RECIPE = {"skimage_x4plus": "realesrgan_x4plus"}
 
 
@@ -131,7 +132,7 @@ def degrade_cached(hr: np.ndarray, pipeline: Any, stages: list[dict[str, Any]], 
         lr = read_rgb01(file)
         if lr.shape[:2] == want:
             return lr, True
-    g = torch.Generator().manual_seed(int(_digest(f"{seed}:".encode(), pixels.encode())[:15], 16))
+    g = make_generator(seed, int(pixels[:15], 16))  # the seed mixed with the image's content hash
     with torch.no_grad():
         lr = from_tensor01(pipeline(to_tensor01(hr), g, scale).lq)
     write_image(file, lr)

@@ -26,26 +26,37 @@ def _crop(x: torch.Tensor, tops: list[int], lefts: list[int], size: int) -> torc
     return torch.stack([x[i, :, t:t + size, lf:lf + size] for i, (t, lf) in enumerate(zip(tops, lefts))])
 
 
+def crop_pair(lq: torch.Tensor, gts: list[torch.Tensor], gt_size: int, scale: int, generator: torch.Generator, *,
+              per_batch: bool = False, what: str = "crop") -> tuple[torch.Tensor, list[torch.Tensor], list[int], list[int]]:
+    """The paired random crop (Real-ESRGAN's ``paired_random_crop``), used by this stage and by the
+    training-pair step: an LR patch of ``gt_size // scale`` per sample (one offset for the batch with
+    ``per_batch``) and the GT patches (every tensor of ``gts``) at ``scale`` times its offset.
+    Returns the crops and the LR offsets."""
+    n, (lh, lw), (gh, gw) = lq.shape[0], lq.shape[-2:], gts[0].shape[-2:]
+    if (gh, gw) != (lh * scale, lw * scale):
+        raise DataError(f"{what}: GT {gh}x{gw} is not {scale} x LR {lh}x{lw}")
+    patch = gt_size // scale
+    if patch > lh or patch > lw:
+        raise DataError(f"{what}: LR {lh}x{lw} is smaller than the patch {patch} (gt_size {gt_size} / scale {scale})")
+    tops = torch.floor(S.rand(generator, n, per_batch=per_batch) * (lh - patch + 1)).long().tolist()
+    lefts = torch.floor(S.rand(generator, n, per_batch=per_batch) * (lw - patch + 1)).long().tolist()
+    g_tops, g_lefts = [t * scale for t in tops], [x * scale for x in lefts]
+    return _crop(lq, tops, lefts, patch), [_crop(g, g_tops, g_lefts, patch * scale) for g in gts], tops, lefts
+
+
 class RandomCropStage:
     def __init__(self, params: RandomCropParams) -> None:
         self.params = params
 
     def __call__(self, batch: DegradationBatch, generator: torch.Generator) -> DegradationBatch:
-        p, s, n = self.params, batch.scale, len(batch)
-        lh, lw = batch.lq.shape[-2:]
-        gh, gw = batch.gt.shape[-2:]
-        if (gh, gw) != (lh * s, lw * s):
-            raise DataError(f"random_crop: GT {gh}x{gw} is not {s} x LR {lh}x{lw}")
-        patch = p.gt_size // s
-        if patch > lh or patch > lw:
-            raise DataError(f"random_crop: LR {lh}x{lw} is smaller than the patch {patch} (gt_size {p.gt_size} / scale {s})")
-        tops = torch.floor(S.rand(generator, n, per_batch=p.per_batch) * (lh - patch + 1)).long().tolist()
-        lefts = torch.floor(S.rand(generator, n, per_batch=p.per_batch) * (lw - patch + 1)).long().tolist()
-        batch.lq = _crop(batch.lq, tops, lefts, patch)
-        g_tops, g_lefts = [t * s for t in tops], [x * s for x in lefts]
-        batch.gt = _crop(batch.gt, g_tops, g_lefts, patch * s)
+        p, s = self.params, batch.scale
+        gts = [batch.gt] + ([batch.gt_usm] if batch.gt_usm is not None else [])
+        batch.lq, gts, tops, lefts = crop_pair(batch.lq, gts, p.gt_size, s, generator, per_batch=p.per_batch,
+                                               what="random_crop")
+        batch.gt = gts[0]
         if batch.gt_usm is not None:
-            batch.gt_usm = _crop(batch.gt_usm, g_tops, g_lefts, patch * s)
+            batch.gt_usm = gts[1]
+        patch = p.gt_size // s
         batch.ori_size = (patch * s, patch * s)
         batch.note(p.name or "crop", [{"top": t, "left": x} for t, x in zip(tops, lefts)])
         return batch

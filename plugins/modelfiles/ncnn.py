@@ -110,7 +110,7 @@ def _scaled_residual(scaled: str, skip: str, graph: _Graph, layers: list[NcnnLay
     raise _NotThis(f"no residual sum 0.2 * {scaled} + {skip}")
 
 
-def _map_rrdbnet(layers: list[NcnnLayer], weights: dict, graph: _Graph) -> tuple[dict, dict]:
+def _map_rrdbnet(layers: list[NcnnLayer], weights: dict, graph: _Graph) -> tuple[dict, dict, int]:
     convs = [x for x in layers if x.type == "Convolution"]
     interps = [x for x in layers if x.type == "Interp"]
     num_block, rest = divmod(len(convs) - 6, 15)
@@ -169,10 +169,10 @@ def _map_rrdbnet(layers: list[NcnnLayer], weights: dict, graph: _Graph) -> tuple
         "num_block": num_block,
         "num_grow_ch": num_grow,
     }
-    return sd, hp
+    return sd, hp, 4
 
 
-def _map_srvgg(layers: list[NcnnLayer], weights: dict, graph: _Graph) -> tuple[dict, dict]:
+def _map_srvgg(layers: list[NcnnLayer], weights: dict, graph: _Graph) -> tuple[dict, dict, int]:
     convs = [x for x in layers if x.type == "Convolution"]
     shuffles = [x for x in layers if x.type == "PixelShuffle"]
     interps = [x for x in layers if x.type == "Interp"]
@@ -223,7 +223,7 @@ def _map_srvgg(layers: list[NcnnLayer], weights: dict, graph: _Graph) -> tuple[d
         "upscale": up,
         "act_type": act_type,
     }
-    return sd, hp
+    return sd, hp, up
 
 
 def _split_post_resize(layers: list[NcnnLayer], graph: _Graph) -> tuple[list[NcnnLayer], dict | None]:
@@ -264,11 +264,10 @@ def read_ncnn(param_path: str | Path, bin_path: str | Path | None = None) -> tup
     reasons = []
     for arch, mapper in (("rrdbnet", _map_rrdbnet), ("srvgg_compact", _map_srvgg)):
         try:
-            sd, hp = mapper(net_layers, weights, graph)
+            sd, hp, scale = mapper(net_layers, weights, graph)
         except _NotThis as exc:
             reasons.append(f"{arch}: {exc}")
             continue
-        scale = hp.get("scale", hp.get("upscale"))
         info = {
             "architecture": arch,
             "hyperparameters": hp,

@@ -24,26 +24,17 @@ import torch
 from esrgan_core.errors import DataError
 from esrgan_core.pairpool import PairPool
 from esrgan_core.trainer_api import PairRequest
+from esrgan_plugins.degradations.crop import crop_pair
 from esrgan_plugins.degradations.filtering import usm_sharpen
 from esrgan_plugins.degradations.pipeline import Pipeline
 
 
 def paired_crop(lq: torch.Tensor, gt: torch.Tensor, gt_size: int, scale: int, g: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
-    """One random (top, left) per sample; the GT patch is ``gt_size``, the LQ patch ``gt_size // scale``."""
-    patch = gt_size // scale
-    lh, lw = lq.shape[-2:]
-    if gt.shape[-2:] != (lh * scale, lw * scale):
-        raise DataError(f"GT {tuple(gt.shape[-2:])} is not {scale} x LQ {lh}x{lw}")
-    if patch > lh or patch > lw:
-        raise DataError(f"LQ {lh}x{lw} is smaller than the patch {patch} (gt_size {gt_size} / scale {scale})")
-    if (lh, lw) == (patch, patch):
+    """The GT patch is ``gt_size``, the LQ patch ``gt_size // scale`` (one random offset per sample);
+    a pair already of that size is returned as it is."""
+    if tuple(lq.shape[-2:]) == (gt_size // scale,) * 2 and tuple(gt.shape[-2:]) == (gt_size, gt_size):
         return lq, gt
-    n = lq.shape[0]
-    tops = torch.randint(0, lh - patch + 1, (n,), generator=g, device=g.device).tolist()
-    lefts = torch.randint(0, lw - patch + 1, (n,), generator=g, device=g.device).tolist()
-    lq = torch.stack([lq[i, :, t:t + patch, x:x + patch] for i, (t, x) in enumerate(zip(tops, lefts))])
-    gt = torch.stack([gt[i, :, t * scale:(t + patch) * scale, x * scale:(x + patch) * scale]
-                      for i, (t, x) in enumerate(zip(tops, lefts))])
+    lq, (gt,), _, _ = crop_pair(lq, [gt], gt_size, scale, g, what="training pair")
     return lq, gt
 
 
