@@ -68,17 +68,17 @@ def train_one(s: dict[str, Any], device: torch.device, root: Path, run: tuple[st
     options = {"mixed_precision": "no" if precision == "fp32" else precision, "channels_last": channels_last,
                "compile": compile_}
     _reset(device)
-    trainer, batches = make_trainer(train_config(root, s, trainer_type, options, vgg), root)
+    loop, batches = make_trainer(train_config(root, s, trainer_type, options, vgg), root)
     sync, times, losses = _sync(device), [], {}
     for i in range(s["warmup"] + s["iters"]):
         sync()
         t0 = time.perf_counter()
-        losses = trainer.train_step(next(batches))
+        losses = loop.step(next(batches))
         sync()
         if i >= s["warmup"]:
             times.append(time.perf_counter() - t0)
     finite = all(math.isfinite(v) for v in losses.values())
-    del trainer, batches
+    del loop, batches
     return {"seconds": statistics.median(times), "peak_gib": _peak_gib(device), "losses": losses,
             "note": "" if finite else "non-finite loss", **({} if finite else {"error": "non-finite loss"})}
 

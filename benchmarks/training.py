@@ -76,26 +76,42 @@ def _stats(times: list[float]) -> dict[str, Any]:
 
 
 def make_trainer(data: dict[str, Any], root: Path) -> tuple[Any, Iterator[Any]]:
-    """The first stage's trainer of config ``data`` and an endless iterator of its training batches."""
-    from esrgan_plugins.training.base import StageContext
-    from esrgan_plugins.training.data import make_train_loader
+    """The first stage's loop of config ``data`` (``loop.step(batch)``: the pair step and the trainer's
+    step, as training runs them) and an endless iterator of its training batches.
 
+    Each call gets a fresh Accelerator (one per run; this script times several runs with different
+    precisions in one process, so Accelerate's process-wide state is reset first, as its own tests do).
+    """
+    from accelerate.state import AcceleratorState, GradientState
+
+    from esrgan_core.runlayout import StageLayout
+    from esrgan_core.trainer_api import StageContext
+    from esrgan_plugins.training.accel import make_accelerator
+    from esrgan_plugins.training.config import stage_precision
+    from esrgan_plugins.training.data import make_train_loader
+    from esrgan_plugins.training.loop import StageLoop
+
+    AcceleratorState._reset_state(reset_partial_state=False)
+    GradientState._reset_state()
     cfg, host = build_config(data, host_factory=lambda m: load_plugins(m))
     ctx = RunContext(host, cfg)
     run = cfg.params
     stage = run.stages[0]
-    sctx = StageContext(run, ctx, 0, root / stage.params.name, Path.cwd(), None, "bench")
+    sctx = StageContext(run, ctx, 0, StageLayout(root / stage.params.name), make_accelerator(stage_precision(stage)),
+                        Path.cwd(), None, "bench")
     trainer = stage.build(ctx.registries, sctx)
     dataset = ctx.build(run.datasets.train.dataset, base_dir=Path.cwd())
+    loop = StageLoop(trainer, stage.params, sctx, dataset, None, ctx.hook)
     batch = run.datasets.train.batch_size_per_gpu
-    return trainer, iter(make_train_loader(dataset, batch, 0, seed=0, rank=0, world=1, start=0))
+    return loop, iter(make_train_loader(dataset, batch, 0, seed=0, rank=0, world=1, start=0))
 
 
 def bench_trainer(trainer_type: str, a: argparse.Namespace, root: Path, variant: str = "plain") -> dict[str, Any]:
-    trainer, batches = make_trainer(_config(root, a, trainer_type, VARIANTS[variant]), root)
-    sync = torch.cuda.synchronize if trainer.device.type == "cuda" else (lambda: None)
-    times = _timed(lambda: trainer.train_step(next(batches)), 2, a.iters, sync)
-    return {"trainer": trainer_type, "variant": variant, **_stats(times), "device": str(trainer.device)}
+    loop, batches = make_trainer(_config(root, a, trainer_type, VARIANTS[variant]), root)
+    device = loop.acc.device
+    sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
+    times = _timed(lambda: loop.step(next(batches)), 2, a.iters, sync)
+    return {"trainer": trainer_type, "variant": variant, **_stats(times), "device": str(device)}
 
 
 def bench_plain_step(a: argparse.Namespace) -> dict[str, Any]:

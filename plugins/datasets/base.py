@@ -1,7 +1,7 @@
 """Shared machinery of the image datasets: seeds and epochs, path resolution, skipping bad files.
 
 Item randomness comes from ``(seed, epoch, index)`` (see :mod:`.transforms`). ``seed`` is the
-dataset's ``seed`` option or, when that is unset, the seed :func:`make_dataloader` is given;
+dataset's ``seed`` option or, when that is unset, the seed the training loader gives (``set_seed``);
 ``epoch`` is advanced by the loader. An image that cannot be decoded is skipped with a warning
 naming it, counted in ``skipped`` (per process: DataLoader workers keep their own count), and
 another index is drawn from the same item generator, so one bad file never stops a run.
@@ -77,7 +77,7 @@ class SeededImageDataset(Dataset):
         self.epoch = int(epoch)
 
     def set_seed(self, seed: int) -> None:
-        """Called by :func:`make_dataloader` when the dataset has no ``seed`` option of its own."""
+        """Called by the training loader; used when the dataset has no ``seed`` option of its own."""
         if self.seed_from_loader:
             self.seed = int(seed)
 

@@ -14,7 +14,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from esrgan_plugins.networks.padding import pad_to_multiple
+from esrgan_core.padding import pad_to_multiple
 
 TOLERANCE = {"fp32": 1e-3, "fp16": 3e-2}  # fp16: about 8/255 at the worst pixel
 CHECK_SIZES = ((40, 56), (24, 32))  # two (height, width) crops: the dynamic axes must really work

@@ -12,6 +12,8 @@ import torch
 from accelerate import Accelerator, PartialState
 from accelerate.utils import parse_flag_from_env
 
+from esrgan_core.errors import ConfigError
+
 
 def cpu_only() -> bool:
     """True on a machine without an accelerator (or with ``ACCELERATE_USE_CPU=1``): Accelerate then
@@ -30,5 +32,14 @@ def partial_state() -> PartialState:
 
 
 def make_accelerator(mixed_precision: str) -> Accelerator:
-    """The Accelerator of a run (``mixed_precision`` no/fp16/bf16), created once per run."""
-    return Accelerator(mixed_precision=mixed_precision, cpu=cpu_only(), rng_types=[], step_scheduler_with_optimizer=False)
+    """The Accelerator of a run (``mixed_precision`` no/fp16/bf16), created once per run.
+
+    Accelerate's state is per process: a second run in the same process must use the same precision
+    (a ConfigError says so; the command line runs one config per process)."""
+    try:
+        return Accelerator(mixed_precision=mixed_precision, cpu=cpu_only(), rng_types=[], step_scheduler_with_optimizer=False)
+    except ValueError as exc:
+        if "already been initialized" not in str(exc):
+            raise
+        raise ConfigError(f"this process already trained with another mixed_precision than {mixed_precision!r}; "
+                          "run this config in a new process", path="stages") from None
