@@ -41,7 +41,17 @@ PROJECT = "esrgan"
 hookspec = pluggy.HookspecMarker(PROJECT)
 hookimpl = pluggy.HookimplMarker(PROJECT)
 
-Register = Callable[..., None]  # register(name, factory, params=None, *, help="")
+class Register(Protocol):
+    """The callback every ``register_<kind>`` hook receives (checked: see the module docstring)."""
+
+    def __call__(self, name: str, factory: Callable[..., Any], params: type | None = None, *, help: str = "") -> None: ...
+
+
+class RegisterCommand(Protocol):
+    """The callback ``register_commands`` receives."""
+
+    def __call__(self, name: str, configure: Callable[[Any], None], handler: Callable[[Any], int | None], *,
+                 help: str = "") -> None: ...
 
 
 class TrainingRun(Protocol):
@@ -123,7 +133,7 @@ def register_tasks(register: Register) -> None:
 
 
 @hookspec
-def register_commands(register: Callable[..., None]) -> None:
+def register_commands(register: RegisterCommand) -> None:
     """Register CLI sub-commands of ``esrgan-run``.
 
     ``register(name, configure, handler, *, help="")``: ``configure(parser)`` adds arguments to an

@@ -45,21 +45,24 @@ def test_core_only_plugin_and_examples_import_nothing_from_esrgan_plugins() -> N
 
 def _core_only_config(root: Path) -> dict:
     data = tiny_config(root, stages="esrnet", queue_size=0)
-    data["degradation"] = [{"type": "resize", "to": "lr", "prob": [0, 0, 1]}, {"type": "salt", "amount": 0.02}]
-    data["stages"] = [{"type": "tiny_trainer", "name": "tiny", "total_iter": 3,
-                       "network_g": {"type": "tiny_net", "scale": 4}, "losses": [{"type": "tiny_l1"}]}]
+    data["degradation"] = [{"type": "resize", "to": "lr", "prob": [0, 0, 1]}, {"type": "salt", "amount": 0.02},
+                           {"type": "color_cast", "prob": 1.0, "strength": [0.01, 0.02]}]  # the example plugin's stage
+    data["stages"] = [{"type": "tiny_trainer", "name": "tiny", "total_iter": 3, "network_g": {"type": "tiny_net", "scale": 4},
+                       "losses": [{"type": "tiny_l1"}, {"type": "total_variation", "weight": 0.01}]}]  # + the example's loss
     data["datasets"]["val"] = {"dataset": {"type": "skimage_photos", "only": ["coffee"], "patch_size": 32}}
     data["val"] = {"val_freq": 3, "metrics": [{"type": "mean_abs"}]}
     return data
 
 
-def test_stage_loss_network_metric_and_trainer_of_a_core_only_plugin_train_a_run(tmp_path: Path) -> None:
-    ctx = context(_core_only_config(tmp_path), extra_plugins=(("core_only", core_only_plugin),))
+def test_core_only_plugin_and_the_example_plugin_train_a_run(tmp_path: Path, example_plugin) -> None:
+    """A stage, a loss, a network, a metric and a trainer of the core-only plugin, with the example
+    plugin's stage and loss, through the real train task."""
+    ctx = context(_core_only_config(tmp_path), extra_plugins=(("core_only", core_only_plugin), ("example", example_plugin)))
     assert run_training(ctx.config.params, ctx) == 0
     stage = tmp_path / "tiny" / "tiny"
     records = read_metrics(stage / "logs" / "metrics.jsonl")
     train = [r for r in records if r["kind"] == "train"]
-    assert [r["iter"] for r in train] == [1, 2, 3] and all(r["l_tiny"] > 0 for r in train)
+    assert [r["iter"] for r in train] == [1, 2, 3] and all(r["l_tiny"] > 0 and r["l_g_tv"] > 0 for r in train)
     (val,) = [r for r in records if r["kind"] == "val"]
     assert val["iter"] == 3 and val["mean_abs"] > 0
     ckpt = torch.load(stage / "models" / "net_g_latest.pth", weights_only=True)
