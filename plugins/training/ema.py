@@ -2,8 +2,8 @@
 
 ``ema = decay * ema + (1 - decay) * param`` for every entry of ``named_parameters()``, once per
 iteration; buffers are copied, not averaged (RRDBNet and SRVGG have none). The EMA network is a
-separate module that is never wrapped by ``accelerator.prepare``; it is checkpointed through
-``accelerator.register_for_checkpointing`` (it has ``state_dict``/``load_state_dict``).
+separate module that is never wrapped by ``accelerator.prepare``; it is saved in every training
+state through the trainer's ``state_dict`` (see :mod:`.stateio`).
 """
 
 from __future__ import annotations
