@@ -125,10 +125,7 @@ def _build(cls: type, data: Any, path: str, ctx: _Ctx) -> Any:
             if convert is not None and not isinstance(field.default, attrs.Factory):  # a default resolves too
                 kwargs[alias] = convert(field.default, sub, ctx.registries)
             continue
-        if convert is not None:
-            value = convert(data[alias], sub, ctx.registries)
-        else:
-            value = _convert(hints[field.name], data[alias], sub, md, ctx)
+        value = convert(data[alias], sub, ctx.registries) if convert else _convert(hints[field.name], data[alias], sub, md, ctx)
         _check_bounds(value, md, sub)
         kwargs[alias] = value
     try:
