@@ -1,12 +1,13 @@
 """Whether a state dict fits a network, and loading what fits: the one weight-fitting path.
 
-Used by the model-file loader (strict: rebuild a detected architecture) and by training
-(``path.pretrain_network_g`` with ``strict_load_g``, the previous stage's EMA).
+Used by the model-file loader (strict: rebuild a detected architecture), by training
+(``path.pretrain_network_g`` with ``strict_load_g``, the previous stage's EMA) and by the train
+task's preflight (shapes only).
 """
 
 from __future__ import annotations
 
-from typing import Mapping
+from typing import Any, Mapping
 
 import attrs
 import torch
@@ -50,14 +51,18 @@ class LoadReport:
         return "; ".join(out)
 
 
-def fit(net: nn.Module, state: Mapping[str, torch.Tensor], *, source: str) -> LoadReport:
-    """How ``state`` fits ``net`` (nothing is loaded; ``loaded`` counts the usable tensors)."""
-    own = net.state_dict()
+def fit_shapes(own: Mapping[str, tuple[int, ...]], state: Mapping[str, Any], *, source: str) -> LoadReport:
+    """How ``state`` (tensors, or anything with ``.shape``) fits a network's ``{key: shape}``
+    (nothing is loaded; ``loaded`` counts the usable tensors)."""
     missing = tuple(k for k in own if k not in state)
     unexpected = tuple(k for k in state if k not in own)
-    mismatch = tuple(k for k in own if k in state and tuple(state[k].shape) != tuple(own[k].shape))
-    usable = len(own) - len(missing) - len(mismatch)
-    return LoadReport(source, usable, len(own), mismatch, missing, unexpected)
+    mismatch = tuple(k for k in own if k in state and tuple(state[k].shape) != tuple(own[k]))
+    return LoadReport(source, len(own) - len(missing) - len(mismatch), len(own), mismatch, missing, unexpected)
+
+
+def fit(net: nn.Module, state: Mapping[str, torch.Tensor], *, source: str) -> LoadReport:
+    """How ``state`` fits ``net`` (see :func:`fit_shapes`)."""
+    return fit_shapes({k: tuple(v.shape) for k, v in net.state_dict().items()}, state, source=source)
 
 
 def load_into(net: nn.Module, state: Mapping[str, torch.Tensor], *, strict: bool, source: str) -> LoadReport:

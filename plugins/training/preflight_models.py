@@ -25,10 +25,11 @@ def shapes_of(spec: Any, registries: Any, key: str, findings: Findings) -> Shape
 
 def fit_problems(own: Shapes, state: Any) -> tuple[list[str], list[str], list[str]]:
     """(shape mismatches, keys missing from the file, keys the network does not have)."""
-    mismatch = [f"{k} {tuple(state[k].shape)} vs {own[k]}" for k in own if k in state and tuple(state[k].shape) != own[k]]
-    missing = [k for k in own if k not in state]
-    unexpected = [k for k in state if k not in own]
-    return mismatch, missing, unexpected
+    from esrgan_plugins.modelfiles.fit import fit_shapes
+
+    report = fit_shapes(own, state, source="")
+    mismatch = [f"{k} {tuple(state[k].shape)} vs {own[k]}" for k in report.shape_mismatch]
+    return mismatch, list(report.missing), list(report.unexpected)
 
 
 def _fit_message(mismatch: list[str], missing: list[str], unexpected: list[str]) -> str:
