@@ -15,6 +15,7 @@ from typing import Any
 import torch
 from accelerate.utils import broadcast_object_list
 
+from esrgan_core.errors import DataError
 from esrgan_plugins.training.state_store import StateStore
 
 TRAINING_FILE = "training.pt"
@@ -46,6 +47,9 @@ def write_state(loop: Any, folder: Path) -> None:
 def read_state(loop: Any, folder: Path) -> None:
     """Load a state written by :func:`write_state` (all processes)."""
     acc = loop.acc
+    if not (Path(folder) / TRAINING_FILE).is_file():
+        raise DataError(f"the training state {folder} was written by an older esrgan (no {TRAINING_FILE}); "
+                        "start the run again with --fresh (the old folder is kept)")
     acc.load_state(str(folder))
     saved = torch.load(Path(folder) / TRAINING_FILE, map_location=acc.device, weights_only=True)
     loop.trainer.load_state_dict(saved["trainer"])
