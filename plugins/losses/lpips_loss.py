@@ -22,10 +22,10 @@ from typing import Literal
 import attrs
 import torch
 
+from esrgan_core.lpips_net import BACKBONES, build_lpips
 from esrgan_core.schema import param
-from esrgan_plugins.losses.backbones import backbone_file
+from esrgan_core.weights import resolve
 from esrgan_plugins.losses.base import TargetLoss
-from esrgan_plugins.metrics.lpips_metric import BACKBONE_FILES, load_backbone
 
 
 @attrs.frozen
@@ -47,21 +47,7 @@ def backbone(params: LPIPSLossParams) -> Path | None:
     """The backbone file of ``params`` (None with random weights); MissingWeightsError if absent."""
     if params.random_weights:
         return None
-    return backbone_file(BACKBONE_FILES[params.net], purpose=f"the lpips loss ({params.net} backbone)",
-                         configured=params.weights_path, config_key="the lpips loss's weights_path")
-
-
-def build_lpips(params: LPIPSLossParams) -> torch.nn.Module:
-    """The frozen lpips network (eval mode) with its backbone loaded, or seeded random."""
-    import lpips
-
-    file = backbone(params)
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(0)
-        model = lpips.LPIPS(pretrained=True, net=params.net, pnet_rand=True, verbose=False)
-    if file is not None:
-        load_backbone(model, file)
-    return model.eval().requires_grad_(False)
+    return resolve(BACKBONES[params.net], params.weights_path, purpose=f"the lpips loss ({params.net} backbone)")
 
 
 class LPIPSLoss(TargetLoss):
@@ -69,7 +55,7 @@ class LPIPSLoss(TargetLoss):
 
     def __init__(self, params: LPIPSLossParams) -> None:
         super().__init__(params)
-        self.model = build_lpips(params)
+        self.model = build_lpips(params.net, backbone(params))
 
     def train(self, mode: bool = True) -> LPIPSLoss:
         """Always stays in eval mode (the network is frozen; its dropout stays off)."""

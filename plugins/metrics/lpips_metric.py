@@ -24,13 +24,11 @@ import numpy as np
 import torch
 
 from esrgan_core.devices import resolve_device
-from esrgan_core.errors import MissingWeightsError, ModelFileError
+from esrgan_core.errors import MissingWeightsError
+from esrgan_core.lpips_net import BACKBONES, build_lpips
 from esrgan_core.schema import param
 from esrgan_core.weights import resolve
 from esrgan_plugins.metrics.base import check_pair, rgb_u8
-
-BACKBONES = {"alex": "alexnet", "vgg": "vgg16"}  # registry names
-BACKBONE_FILES = {"alex": "alexnet-owt-7be5be79.pth", "vgg": "vgg16-397923af.pth"}
 
 
 @attrs.frozen
@@ -47,47 +45,15 @@ class LpipsParams:
     )
 
 
-def load_backbone(model: torch.nn.Module, file: Path) -> None:
-    """Copy torchvision ``features.N.*`` tensors from ``file`` into lpips' ``net.sliceK.N.*``."""
-    try:
-        state = torch.load(file, map_location="cpu", weights_only=True)
-    except Exception as exc:  # any unreadable file is reported the same way
-        raise ModelFileError(f"cannot read backbone weights: {exc}", file=file) from None
-    target = {}
-    for name in model.net.state_dict():
-        _, index, kind = name.split(".")
-        key = f"features.{index}.{kind}"
-        if key not in state:
-            raise ModelFileError(f"not a torchvision backbone state dict (no {key})", file=file)
-        target[name] = state[key]
-    model.net.load_state_dict(target, strict=True)
-
-
 def build_lpips_model(params: LpipsParams) -> torch.nn.Module:
     """The lpips network (eval mode, on the configured device), backbone loaded from disk."""
-    import lpips
-
     try:
         file: Path | None = resolve(BACKBONES[params.net], params.weights, download=not params.allow_random_backbone)
     except MissingWeightsError:
         if not params.allow_random_backbone:
             raise
         file = None
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(0)
-        model = lpips.LPIPS(pretrained=False, net=params.net, pnet_rand=True, verbose=False)
-    lin_file = resolve(f"lpips_{params.net}")
-    try:
-        lins = torch.load(lin_file, map_location="cpu", weights_only=True)
-        need = {k for k in model.state_dict() if k.startswith("lin") and not k.startswith("lins.")}
-        if set(lins) != need:
-            raise KeyError(f"keys {sorted(lins)[:3]}..., expected {sorted(need)[:3]}...")
-        model.load_state_dict(lins, strict=False)
-    except Exception as exc:
-        raise ModelFileError(f"not the LPIPS linear layers ({type(exc).__name__}: {exc})"[:300], file=lin_file) from None
-    if file is not None:
-        load_backbone(model, file)
-    return model.eval().to(resolve_device(params.device))
+    return build_lpips(params.net, file).to(resolve_device(params.device))
 
 
 class Lpips:
