@@ -34,7 +34,7 @@ BENCH_OK = [0, 3]  # 3: a benchmark refused repeats taken on a busy machine (see
 @nox.session
 def bench(session: nox.Session) -> None:
     """Performance benchmarks; each writes JSON with machine info to results/bench/."""
-    session.install("-e", ".[video]")
+    session.install("-e", ".[video,bench]")  # bench: the BasicSR/Real-ESRGAN reference timed alongside
     out = "results/bench"
     session.run("python", "benchmarks/degradation.py", "--output", f"{out}/degradation.json", *session.posargs, success_codes=BENCH_OK)
     session.run("python", "benchmarks/upscale.py", "--output", f"{out}/upscale.json", *session.posargs, success_codes=BENCH_OK)

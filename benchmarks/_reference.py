@@ -211,3 +211,33 @@ def matches_package(gt: torch.Tensor, seed: int = 0) -> bool:
     finally:
         realesrgan_model.filter2D = package_filter
     return torch.equal(model.lq, lq) and torch.equal(model.gt, crop)
+
+
+def realesrganer(tile: int, tile_pad: int, pre_pad: int, device: str) -> Any:
+    """The reference ``RealESRGANer`` on BasicSR's RRDBNet holding our built-in realesrgan-x4plus weights.
+
+    The state dict comes from our model loader (no download) and is written as ``{'params_ema': sd}``
+    to a temporary .pth, the form RealESRGANer reads (it loads it with ``strict=True``).
+    """
+    import tempfile
+
+    _shim()
+    from basicsr.archs.rrdbnet_arch import RRDBNet
+    from realesrgan import RealESRGANer
+
+    from esrgan_plugins.modelfiles.loader import read_weights, resolve_ref
+
+    state_dict, _ = read_weights(resolve_ref("realesrgan-x4plus")[0])
+    net = RRDBNet(num_in_ch=3, num_out_ch=3, num_feat=64, num_block=23, num_grow_ch=32, scale=4)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "RealESRGAN_x4plus.pth")
+        torch.save({"params_ema": state_dict}, path)
+        return RealESRGANer(scale=4, model_path=path, model=net, tile=tile, tile_pad=tile_pad, pre_pad=pre_pad,
+                            half=False, device=torch.device(device))
+
+
+def enhance_rgb(upsampler: Any, rgb: np.ndarray) -> np.ndarray:
+    """RGB float [0,1] in and out through ``RealESRGANer.enhance`` (8-bit BGR in, 8-bit BGR out)."""
+    bgr = np.ascontiguousarray((rgb * 255).round().astype(np.uint8)[..., ::-1])
+    out, _ = upsampler.enhance(bgr)
+    return np.ascontiguousarray(out[..., ::-1]).astype(np.float32) / 255

@@ -2,7 +2,7 @@
 
     python benchmarks/upscale.py OUT.json [--device cpu|cuda|auto] [--size 256] [--tile 128]
         [--overlaps 16 24 32] [--anime-sizes 256 1024] [--repeats 2] [--variants all|basic]
-        [--max-load 0.10] [--wait-quiet SECONDS]
+        [--reference auto|on|off] [--quick] [--max-load 0.10] [--wait-quiet SECONDS]
 
 Each case runs in its own subprocess (its peak resident memory, ``ru_maxrss``, is its own). On
 ``realesrgan-x4plus`` at ``--size`` (a crop of skimage's astronaut photo) the cases are: fp32 whole
@@ -14,6 +14,14 @@ tiled time <= 1.15x untiled with seams >= 45 dB; bf16 on a CPU with native bf16 
 ``realesr-animevideov3`` at ``--anime-sizes`` (tiled, and whole at the first size) shows memory:
 peak RSS and the working memory above the image buffers (peak RSS - RSS after loading and a warm-up
 - input and output float32 images); on CUDA also ``torch.cuda.max_memory_allocated``.
+
+The reference (``--reference auto``, the default: when ``pip install 'esrgan[bench]'`` put
+Real-ESRGAN 0.3.0 there): ``RealESRGANer`` on BasicSR's RRDBNet with our built-in x4plus weights,
+untiled (pre_pad 10) and ``--tile`` with tile_pad 10, on the same 8-bit photo; its output is
+compared with our fp32 whole-image output (PSNR, max |difference|) and every row gets
+``vs_reference`` (our time / the reference's untiled time). Without the package the JSON says
+``reference: not installed``. ``--quick``: 64 px, tile 32, one repeat, basic variants (checks
+that it runs; not a measurement).
 
 Every repeat is guarded by ``benchmarks/_load.py``: a repeat taken while other processes used more
 than ``--max-load`` of the CPU is refused, and a case without an accepted repeat reports no time
@@ -82,10 +90,41 @@ def _bare_time(up: Any, x: Any, case: dict[str, Any], guard: LoadGuard, sync: An
     return best_or_none(guard)
 
 
+def run_reference_case(case: dict[str, Any]) -> dict[str, Any]:
+    """One measurement of the reference RealESRGANer (runs inside the worker subprocess)."""
+    import numpy as np
+
+    from benchmarks import _reference
+
+    x = _photo(case["size"])
+    ref = _reference.realesrganer(case["tile"], case["overlap"], 10, case["device"])
+    _reference.enhance_rgb(ref, _photo(min(case["size"], 64)))  # warm-up
+    rss_before = _rss_mb()
+    guard = LoadGuard(case["max_load"], case["wait_quiet"])
+    out = None
+    for _ in range(case["repeats"]):
+        out = guard.timed(lambda: _reference.enhance_rgb(ref, x), _sync(ref.device))
+    np.save(case["save"], out)
+    best = best_or_none(guard)
+    return {**case, "dtype": "float32", "seconds": best, "load": load_summary(guard.repeats, guard.limit),
+            "megapixels_per_s": case["size"] ** 2 / 1e6 / best if best else None, "tile_used": case["tile"] or None,
+            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "rss_before_mb": rss_before,
+            "status": _reference.status()}
+
+
+def _sync(device: Any) -> Any:
+    import torch
+
+    return torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
+
+
 def run_case(case: dict[str, Any]) -> dict[str, Any]:
     """One measurement (runs inside the worker subprocess)."""
     import numpy as np
     import torch
+
+    if case.get("reference"):
+        return run_reference_case(case)
 
     from esrgan_plugins.modelfiles.loader import load_model
     from esrgan_plugins.upscale.engine import Upscaler
@@ -95,7 +134,7 @@ def run_case(case: dict[str, Any]) -> dict[str, Any]:
                               tile_overlap=case["overlap"], tile_batch=case["batch"], precision=case["precision"],
                               channels_last=case.get("channels_last", False), compile=case.get("compile", False))
     cuda = up.device.type == "cuda"
-    sync = torch.cuda.synchronize if cuda else (lambda: None)
+    sync = _sync(up.device)
     up.upscale_rgb(x if case.get("compile") else _photo(min(case["size"], 64)))  # warm-up (compiles at full size)
     if cuda:
         torch.cuda.synchronize()
@@ -140,6 +179,11 @@ def _cases(args: argparse.Namespace, device: str, tmp: Path) -> list[dict[str, A
             cases += [{**x4, "name": f"{p} channels_last", "precision": p, "tile": 0, "channels_last": True},
                       {**x4, "name": f"{p} compile", "precision": p, "tile": 0, "compile": True}]
         cases += [{**x4, "name": "auto", "precision": "auto", "tile": "auto"}]
+    if args.reference_on:
+        cases += [{**x4, "name": "reference RealESRGANer (pre_pad 10)", "precision": "fp32", "tile": 0, "overlap": 10,
+                   "reference": True},
+                  {**x4, "name": f"reference RealESRGANer tile {args.tile}/10", "precision": "fp32", "tile": args.tile,
+                   "overlap": 10, "reference": True}]
     for i, c in enumerate(cases):
         c["save"] = str(tmp / f"{device}-{i}.npy")
     for size in args.anime_sizes:
@@ -166,6 +210,12 @@ def compare(rows: list[dict[str, Any]]) -> None:
         r["psnr_db"] = 10 * np.log10(1 / mse) if mse > 0 else float("inf")
         r["max_abs_diff"] = float(np.abs(out - base).max())
         r["vs_untiled_fp32"] = r["seconds"] / ref["seconds"] if r["seconds"] and ref["seconds"] else None
+    ok = [r for r in rows if r.get("seconds") and "error" not in r and r["model"] == X4PLUS]
+    for key, tiled in (("vs_reference", False), ("vs_reference_tiled", True)):  # < 1: we are faster
+        theirs = next((r for r in ok if r.get("reference") and bool(r["tile"]) == tiled), None)
+        for r in ok if theirs else []:
+            if not tiled or r["tile"] == theirs["tile"]:
+                r[key] = r["seconds"] / theirs["seconds"]
 
 
 def _fmt(v: Any, spec: str) -> str:
@@ -177,7 +227,7 @@ def _line(r: dict[str, Any]) -> str:
         return f"{r['device']} {r['model']} {r['size']}px {r['name']}: FAILED {r['error']}"
     return (f"{r['device']} {r['model']} {r['size']}px {r['name']} (tile {r['tile_used']}): {_fmt(r['seconds'], '.2f')} s"
             f", x{_fmt(r.get('vs_untiled_fp32'), '.3f')} of fp32 whole, {_fmt(r.get('psnr_db'), '.1f')} dB, "
-            f"bare x{_fmt(r.get('ratio_to_bare'), '.3f')}, peak RSS {r['peak_rss_mb']:.0f} MB"
+            f"bare x{_fmt(r.get('ratio_to_bare'), '.3f')}, x{_fmt(r.get('vs_reference'), '.3f')} of reference, peak RSS {r['peak_rss_mb']:.0f} MB"
             + (f"  [{r['load']['refused_reason']}]" if r["load"].get("refused_reason") else ""))
 
 
@@ -193,6 +243,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--batch", type=int, default=1)
     p.add_argument("--repeats", type=int, default=2)
     p.add_argument("--variants", choices=["all", "basic"], default="all")
+    p.add_argument("--reference", choices=["auto", "on", "off"], default="auto",
+                   help="the Real-ESRGAN RealESRGANer cases (auto: when esrgan[bench] is installed)")
+    p.add_argument("--quick", action="store_true", help="64 px, tile 32, 1 repeat, basic variants: checks it runs")
     add_load_options(p)
     p.add_argument("--worker", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
@@ -202,7 +255,16 @@ def main(argv: list[str] | None = None) -> int:
     args.output = args.output_opt or args.output
     if not args.output:
         p.error("the JSON output path is required")
+    if args.quick:
+        args.size, args.anime_sizes, args.tile, args.overlaps, args.repeats, args.variants = 64, [64], 32, [8], 1, "basic"
     import torch
+
+    from benchmarks import _reference
+
+    ref_status = _reference.status() if args.reference != "off" else "skipped (--reference off)"
+    args.reference_on = ref_status.startswith("installed")
+    if args.reference == "on" and not args.reference_on:
+        p.error(f"--reference on: the reference is {ref_status}")
 
     devices = ["cpu", "cuda"] if args.device == "auto" and torch.cuda.is_available() else \
         ["cpu" if args.device == "auto" else args.device]
@@ -222,7 +284,7 @@ def main(argv: list[str] | None = None) -> int:
 
     report = {"benchmark": "upscale", "python": platform.python_version(), "torch": torch.__version__,
               "threads": torch.get_num_threads(), "machine": platform.machine(), "cpu_native_bf16": cpu_has_native_bf16(),
-              "date": time.strftime("%Y-%m-%d"), "results": results}
+              "date": time.strftime("%Y-%m-%d"), "quick": args.quick, "reference": ref_status, "results": results}
     Path(args.output).parent.mkdir(parents=True, exist_ok=True)
     Path(args.output).write_text(json.dumps(report, indent=2) + "\n")
     print("\n".join(_line(r) for r in results if r.get("psnr_db") is not None))
