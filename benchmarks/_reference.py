@@ -185,7 +185,8 @@ class Reference:
         return self.feed_data({"gt": gt, **make_kernels(len(gt))})[0]
 
 
-def _seed(seed: int) -> None:
+def seed_all(seed: int) -> None:
+    """Seed the three generators the reference draws from (Python, numpy, torch's global one)."""
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
@@ -197,14 +198,14 @@ def matches_package(gt: torch.Tensor, seed: int = 0) -> bool:
     from realesrgan.models.realesrgan_model import RealESRGANModel
 
     ref = Reference(gt.device)
-    _seed(seed)
+    seed_all(seed)
     data = {"gt": gt, **make_kernels(len(gt))}
     lq, crop, _ = ref.feed_data(data)
     model = RealESRGANModel.__new__(RealESRGANModel)  # no networks: only what feed_data reads
     model.opt, model.device, model.is_train = OPT, gt.device, True
     model.jpeger, model.usm_sharpener = ref.jpeger, ref.usm
     model._dequeue_and_enqueue = lambda: None  # the pool is not part of the degradation
-    _seed(seed)
+    seed_all(seed)
     package_filter, realesrgan_model.filter2D = realesrgan_model.filter2D, filter2d
     try:
         model.feed_data({"gt": gt, **make_kernels(len(gt))})
