@@ -96,7 +96,7 @@ class RealPLKSRParams(ArchParams):
     kernel_size: Optional[int] = opt("large-kernel size (odd)")
     split_ratio: Optional[float] = opt("share of channels the large kernel sees")
     use_ea: Optional[bool] = opt("element-wise attention")
-    norm_groups: Optional[int] = opt("group-norm groups")
+    norm_groups: Optional[int] = opt("group-norm groups (spandrel assumes 4 when loading)")
     dropout: float = param(0.0, ge=0, lt=1, help="dropout before the last conv (training only)")
     dysample: bool = param(False, help="DySample upsampler instead of pixel shuffle")
     layer_norm: Optional[bool] = opt("layer norm in each block (needed for float16)")

@@ -136,7 +136,7 @@ ARCHS: tuple[ArchSpec, ...] = (
              {"dim": 8, "n_blocks": 1, "kernel_size": 5}, module_class="PLKSR"),
     ArchSpec("realplksr", "RealPLKSR", "PLKSR", P.RealPLKSRParams, "MIT", _realplksr,
              {"base": _REALPLKSR, "s": {**_REALPLKSR, "n_blocks": 12, "kernel_size": 13, "use_ea": False}},
-             {"dim": 8, "n_blocks": 1, "kernel_size": 5, "norm_groups": 2}, module_class="RealPLKSR"),
+             {"dim": 8, "n_blocks": 1, "kernel_size": 5}, module_class="RealPLKSR"),
     ArchSpec("safmn", "SAFMN", "SAFMN", P.SAFMNParams, "Apache-2.0", _safmn,
              {"base": {"dim": 36, "n_blocks": 8, "ffn_scale": 2.0}, "l": {"dim": 128, "n_blocks": 16, "ffn_scale": 2.0}},
              {"dim": 8, "n_blocks": 1}),

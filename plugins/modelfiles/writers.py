@@ -26,9 +26,9 @@ def _plain_tensors(state: Mapping[str, torch.Tensor], file: Path, *, floats_only
     for key, value in state.items():
         if not isinstance(value, torch.Tensor):
             raise ModelFileError(f"cannot save {key!r}: not a tensor ({type(value).__name__})", file=file)
-        if floats_only and not value.is_floating_point():
-            raise ModelFileError(f"cannot save {key!r}: dtype {value.dtype} is not floating point "
-                                 "(Real-ESRGAN/spandrel .pth files hold float tensors only)", file=file)
+        if floats_only and not (value.is_floating_point() or value.dtype in (torch.int64, torch.int32)):
+            raise ModelFileError(f"cannot save {key!r}: dtype {value.dtype} is not floating point or an index "
+                                 "(Real-ESRGAN/spandrel .pth files hold float tensors and int index tables)", file=file)
         # a plain Tensor (not Parameter), own storage: loads under spandrel's restricted unpickler
         out[str(key)] = value.detach().to("cpu").contiguous().clone().as_subclass(torch.Tensor)
     return out
@@ -37,7 +37,7 @@ def _plain_tensors(state: Mapping[str, torch.Tensor], file: Path, *, floats_only
 def save_pth(path: str | Path, params: Mapping[str, torch.Tensor], params_ema: Mapping[str, torch.Tensor] | None = None) -> None:
     """Write a BasicSR-style ``{'params': ..., 'params_ema': ...}`` file (``params_ema`` only if given).
 
-    Only float tensors on CPU in plain dicts: Real-ESRGAN's ``RealESRGANer`` (which takes
+    Only float tensors (and int64/int32 index tables such as SwinIR's) on CPU in plain dicts: Real-ESRGAN's ``RealESRGANer`` (which takes
     ``params_ema`` when present) and spandrel's restricted unpickler both load it.
     """
     path = Path(path)

@@ -22,8 +22,9 @@ from esrgan_plugins.modelfiles.writers import save_pth, save_safetensors
 
 
 def float_state(net: nn.Module) -> dict[str, torch.Tensor]:
-    """``net``'s state dict without non-float entries (e.g. spectral-norm counters) for .pth files."""
-    return {k: v for k, v in net.state_dict().items() if v.is_floating_point()}
+    """``net``'s state dict for .pth files: float tensors plus integer index tables and counters (spandrel
+    needs SwinIR / HAT / DAT's ``relative_position_index``; BasicSR keeps ``num_batches_tracked`` too)."""
+    return {k: v for k, v in net.state_dict().items() if v.is_floating_point() or v.dtype in (torch.int64, torch.int32)}
 
 
 def save_models(layout: StageLayout, tag: str, nets: TrainedNetworks, *, iteration: int, config_hash: str,

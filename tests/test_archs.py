@@ -1,0 +1,114 @@
+"""Every spandrel architecture trains (ESRNet + ESRGAN step), saves, and reopens in spandrel and our loader.
+
+Tiny settings are each architecture's documented ``tiny`` entry (``esrgan_plugins.archs.table``); all
+train at x2 on 16 px LR patches (Real-CUGAN: 32 px, its minimum).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import spandrel
+import torch
+
+from esrgan_plugins.archs.factory import SpandrelArch, params_from_hyperparameters
+from esrgan_plugins.archs.table import ARCHS, BY_NAME, resolve
+from esrgan_plugins.modelfiles.loader import load_model
+from tests.train_support import context, first_batch, make_trainer, tiny_config
+
+TRAINING_ONLY = {"drop_path_rate", "checkpointing", "dropout", "img_size"}  # not recorded in the weights
+SCALE = 2
+
+
+def arch_config(tmp_path: Path, name: str, **overrides: Any) -> dict[str, Any]:
+    spec = BY_NAME[name]
+    lr = 32 if name == "realcugan" else 16
+    net = {"type": name, "scale": SCALE, **{k: list(v) if isinstance(v, tuple) else v for k, v in spec.tiny.items()}, **overrides}
+    data = tiny_config(tmp_path, scale=SCALE, gt_size=lr * SCALE, queue_size=0)
+    data["datasets"]["train"]["dataset"]["patch_size"] = lr * SCALE + 16
+    data["datasets"]["train"]["batch_size_per_gpu"] = 2  # DAT batch-norms a pooled 1x1 map
+    for stage in data["stages"]:
+        stage["network_g"] = dict(net)
+    data["stages"][1]["network_d"] = {"type": "unet_discriminator_sn", "num_feat": 4}
+    return data
+
+
+def _step_with_gradient_record(trainer: Any, batch: Any, *modules: torch.nn.Module) -> list[str]:
+    """Run one train step; return the trainable parameters of ``modules`` that received no gradient."""
+    seen: set[str] = set()
+    handles, names = [], []
+    for i, module in enumerate(modules):
+        for name, p in module.named_parameters():
+            if p.requires_grad:
+                names.append(f"{i}.{name}")
+                handles.append(p.register_hook(lambda g, key=f"{i}.{name}": seen.add(key)))
+    try:
+        trainer.train_step(batch)
+    finally:
+        for h in handles:
+            h.remove()
+    return [n for n in names if n not in seen]
+
+
+def _outputs_equal(a: torch.nn.Module, b: torch.nn.Module, size: int) -> float:
+    x = torch.rand(1, 3, size, size, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        return float((a.eval()(x) - b.eval()(x)).abs().max())
+
+
+@pytest.mark.parametrize("name", [s.name for s in ARCHS])
+def test_arch_trains_both_stages_and_saved_file_reopens_in_spandrel_and_our_loader(tmp_path: Path, name: str) -> None:
+    spec = BY_NAME[name]
+    torch.manual_seed(0)
+    ctx = context(arch_config(tmp_path, name))
+    esrnet = make_trainer(ctx, 0)
+    batch = first_batch(ctx, esrnet)
+    assert _step_with_gradient_record(esrnet, batch, esrnet.net_g) == []
+    esrgan = make_trainer(ctx, 1, previous_ema=esrnet.ema.module.state_dict())
+    assert _step_with_gradient_record(esrgan, batch, esrgan.net_g, esrgan.net_d) == []
+    pth, safetensors = esrgan.save("1")[:2]
+    ema = esrgan.ema.module
+    size = 40 if name == "realcugan" else 20
+
+    found = spandrel.ModelLoader().load_from_file(str(pth))
+    assert found.architecture.id == spec.spandrel_id and found.scale == SCALE
+    assert _outputs_equal(ema, found.model, size) <= 1e-5
+    ours = ctx.config.params.stages[1].params.network_g.params
+    theirs = params_from_hyperparameters(spec, found)
+    assert ({k: v for k, v in resolve(spec, theirs).items() if k not in TRAINING_ONLY}
+            == {k: v for k, v in resolve(spec, ours).items() if k not in TRAINING_ONLY})
+    for file in (pth, safetensors):
+        loaded = load_model(file, registries=ctx.registries)
+        assert loaded.description.scale == SCALE
+        assert _outputs_equal(ema, loaded.network, size) <= 1e-5
+
+
+def test_span_saved_eval_conv_is_the_fold_of_the_trained_branches() -> None:
+    spec = BY_NAME["span"]
+    net = SpandrelArch(spec)(spec.params(scale=2, **spec.tiny)).train()
+    with torch.no_grad():
+        for p in net.parameters():
+            if p.requires_grad:
+                p.add_(0.01)  # what an optimizer step does: eval_conv is now stale until refolded
+    saved = net.state_dict()["conv_1.eval_conv.weight"].clone()
+    net.conv_1.update_params()
+    assert torch.equal(saved, net.conv_1.eval_conv.weight)
+    assert not net.conv_1.eval_conv.weight.requires_grad
+
+
+@pytest.mark.parametrize("name", [s.name for s in ARCHS])
+def test_fp16_safety_flag_matches_spandrel(name: str) -> None:
+    spec = BY_NAME[name]
+    params = spec.params(scale=SCALE, **spec.tiny)
+    assert params.fp16_safe() == SpandrelArch(spec).describe(params)["supports_half"]
+
+
+def test_presets_fill_unset_fields_and_explicit_fields_win() -> None:
+    spec = BY_NAME["span"]
+    assert resolve(spec, spec.params(preset="s"))["feature_channels"] == 32
+    assert resolve(spec, spec.params(preset="s", feature_channels=40))["feature_channels"] == 40
+    dat = BY_NAME["dat"]
+    light = resolve(dat, dat.params(preset="light"))
+    assert light["embed_dim"] == 60 and light["upsampler"] == "pixelshuffledirect"
