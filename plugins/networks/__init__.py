@@ -1,4 +1,4 @@
-"""Built-in network architectures: RRDBNet, SRVGGNetCompact, UNetDiscriminatorSN (+ VGG features).
+"""Built-in network architectures: RRDBNet, SRVGGNetCompact, discriminators (U-Net SN, PatchGAN SN, VGG-style), VGG features.
 
 Each factory is the network class, built as ``Class(params)``. Classes also expose
 ``detect(state_dict) -> params | None`` (used by the model-file loader to rebuild a network from
@@ -11,8 +11,10 @@ import importlib.util
 
 from esrgan_core.hookspecs import Register, hookimpl
 from esrgan_plugins.networks.discriminator import UNetDiscriminatorParams, UNetDiscriminatorSN
+from esrgan_plugins.networks.patchgan import PatchGANDiscriminator, PatchGANParams
 from esrgan_plugins.networks.rrdbnet import RRDBNet, RRDBNetParams
 from esrgan_plugins.networks.srvgg import SRVGGNetCompact, SRVGGParams
+from esrgan_plugins.networks.vgg_discriminator import VGGDiscriminatorParams, VGGStyleDiscriminator
 
 VGG_MODULE = "esrgan_plugins.networks.vgg"
 
@@ -25,6 +27,10 @@ def register_networks(register: Register) -> None:
              help="Real-ESRGAN compact VGG-style generator (animevideov3, general-x4v3)")
     register("unet_discriminator_sn", UNetDiscriminatorSN, params=UNetDiscriminatorParams,
              help="Real-ESRGAN U-Net discriminator with spectral norm")
+    register("patchgan_sn", PatchGANDiscriminator, params=PatchGANParams,
+             help="PatchGAN discriminator with spectral norm (multi-scale with num_scales > 1)")
+    register("vgg_discriminator", VGGStyleDiscriminator, params=VGGDiscriminatorParams,
+             help="ESRGAN VGG-style discriminator on 128x128 patches (BasicSR VGGStyleDiscriminator keys)")
     if importlib.util.find_spec(VGG_MODULE) is not None:  # written separately; absent in partial checkouts
         from esrgan_plugins.networks.vgg import VGGFeatures, VGGFeaturesParams
 

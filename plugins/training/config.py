@@ -213,9 +213,12 @@ class RunParams:
                                             f"the run's scale is {self.scale}")
         for i, s in enumerate(self.stages):
             net = getattr(s.params, "network_g", None)
-            net_scale = describe_network(net.factory, net.params)["scale"] if net is not None else self.scale
-            if net_scale != self.scale:
-                raise ParamError(f"stages[{i}].network_g.scale", f"is {net_scale} but the run's scale is {self.scale}")
+            desc = describe_network(net.factory, net.params) if net is not None else {"scale": self.scale}
+            if desc["scale"] != self.scale:
+                raise ParamError(f"stages[{i}].network_g.scale", f"is {desc['scale']} but the run's scale is {self.scale}")
+            if stage_precision(s) == "fp16" and desc.get("supports_half", True) is False:
+                raise ParamError(f"stages[{i}].train.mixed_precision",
+                                 f"{net.type} is unsafe in fp16 (it overflows); use bf16 or no")
         precisions = {stage_precision(s) for s in self.stages}
         if len(precisions) > 1:
             raise ParamError("stages", f"all stages of a run use one mixed_precision (one Accelerator per run), "
