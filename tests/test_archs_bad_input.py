@@ -1,0 +1,68 @@
+"""Bad input for the spandrel architectures: one line naming the key or file, exit 2, before training."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from esrgan_core.cli import main
+from esrgan_plugins.archs.factory import SpandrelArch
+from esrgan_plugins.archs.table import BY_NAME
+from esrgan_plugins.modelfiles.writers import save_pth
+from tests.test_archs import arch_config
+
+CONFIGS = Path(__file__).resolve().parents[1] / "configs"
+TEMPLATES = ("span_x4", "span_x2", "realplksr_x4", "realplksr_x2", "compact_x4", "compact_x2", "finetune_x4")
+
+
+def _one_line(capsys: pytest.CaptureFixture[str]) -> str:
+    lines = [ln for ln in capsys.readouterr().err.splitlines() if ln.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: ") and "Traceback" not in lines[0], lines
+    return lines[0]
+
+
+def test_architecture_templates_validate() -> None:
+    for name in TEMPLATES:
+        assert main(["validate", str(CONFIGS / f"{name}.yml")]) == 0, name
+
+
+@pytest.mark.parametrize(("override", "expected"), [
+    ("stages[0].network_g.type=spann", "stages[0].network_g.type: unknown network type 'spann' (did you mean 'span'?)"),
+    ("stages[0].network_g.feature_chanels=32", "did you mean 'feature_channels'?); expected one of: feature_channels, norm,"),
+    ("stages[0].network_g.preset=xl", "stages[0].network_g.preset: expected one of 'base', 's', got 'xl'"),
+])
+def test_bad_arch_options_are_one_line_config_errors(capsys: pytest.CaptureFixture[str], override: str, expected: str) -> None:
+    assert main(["validate", str(CONFIGS / "span_x4.yml"), "--set", override]) == 2
+    assert expected in _one_line(capsys)
+
+
+def test_scale_the_architecture_cannot_do_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["validate", str(CONFIGS / "span_x4.yml"), "--set", "stages[0].network_g={type: realcugan, scale: 1}"]
+    assert main(args) == 2
+    assert "stages[0].network_g.scale: this architecture supports scale 2, 3, 4, got 1" in _one_line(capsys)
+
+
+def test_fp16_on_an_unsafe_architecture_is_refused_and_bf16_allowed(capsys: pytest.CaptureFixture[str]) -> None:
+    base = ["validate", str(CONFIGS / "span_x4.yml"), "--set", "stages[1].network_g={type: dat, preset: light, scale: 4}",
+            "--set", "stages[0].network_g={type: dat, preset: light, scale: 4}"]
+    assert main([*base, "--set", "stages[1].train.mixed_precision=fp16"]) == 2
+    assert "stages[1].train.mixed_precision: dat is unsafe in fp16 (it overflows); use bf16 or no" in _one_line(capsys)
+    assert main([*base, "--set", "stages[1].train.mixed_precision=bf16"]) == 0
+
+
+def test_pretrained_file_of_another_architecture_stops_before_training(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    compact = BY_NAME["compact"]
+    other = tmp_path / "compact_x2.pth"
+    save_pth(other, SpandrelArch(compact)(compact.params(scale=2, **compact.tiny)).state_dict())
+    data = arch_config(tmp_path, "span")
+    data["stages"][0]["path"] = {"pretrain_network_g": str(other)}
+    cfg = tmp_path / "cfg.yml"
+    cfg.write_text(yaml.safe_dump(data))
+    monkeypatch.chdir(tmp_path)
+    assert main([str(cfg)]) == 2
+    line = _one_line(capsys)
+    assert str(other) in line and "does not fit the network" in line
+    assert not list(tmp_path.glob("**/models/*.pth"))
