@@ -64,5 +64,5 @@ def test_pretrained_file_of_another_architecture_stops_before_training(tmp_path:
     monkeypatch.chdir(tmp_path)
     assert main([str(cfg)]) == 2
     line = _one_line(capsys)
-    assert str(other) in line and "does not fit the network" in line
+    assert str(other) in line and "holds another architecture than the network being trained" in line and "(+" in line
     assert not list(tmp_path.glob("**/models/*.pth"))
