@@ -140,10 +140,12 @@ def test_saved_pth_holds_only_plain_float_tensors(tmp_path: Path) -> None:
         assert all(type(t) is torch.Tensor and t.is_floating_point() and t.is_contiguous() for t in group.values())
 
 
-def test_save_pth_refuses_non_float_tensors(tmp_path: Path) -> None:
-    with pytest.raises(ModelFileError, match="counter"):
-        save_pth(tmp_path / "m.pth", {"counter": torch.tensor(3)})
+def test_save_pth_refuses_tensors_neither_float_nor_index(tmp_path: Path) -> None:
+    with pytest.raises(ModelFileError, match="mask"):
+        save_pth(tmp_path / "m.pth", {"mask": torch.tensor([True, False])})
     assert not (tmp_path / "m.pth").exists()
+    save_pth(tmp_path / "m.pth", {"relative_position_index": torch.arange(4)})  # SwinIR/HAT/DAT index tables
+    assert torch.equal(torch.load(tmp_path / "m.pth", weights_only=True)["params"]["relative_position_index"], torch.arange(4))
 
 
 # ---- spandrel interop ---------------------------------------------------------------------------
