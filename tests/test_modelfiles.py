@@ -172,18 +172,31 @@ def test_spandrel_loads_our_files_with_same_hyperparameters(name: str, suffix: s
 
 
 def test_architectures_only_spandrel_knows_load_through_it(tmp_path: Path, registries) -> None:
+    from spandrel.architectures.SwiftSRGAN import SwiftSRGAN  # not a registered network here
+
+    torch.manual_seed(0)
+    net = SwiftSRGAN(num_channels=8, num_blocks=1, upscale_factor=4).eval()
+    save_pth(tmp_path / "swift.pth", net.state_dict())
+    loaded = load_model(tmp_path / "swift.pth", registries=registries)
+    assert loaded.description.architecture == "spandrel:SwiftSRGAN" and loaded.description.scale == 4
+    assert not any(p.requires_grad for p in loaded.network.parameters())
+    x = torch.rand(1, 3, 12, 12, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        torch.testing.assert_close(loaded.network(x), net(x), rtol=0, atol=1e-5)
+    save_safetensors(tmp_path / "swift.safetensors", network_state_dict(loaded.network), loaded.description)
+    again = load_model(tmp_path / "swift.safetensors", registries=registries)
+    assert again.description.architecture == "spandrel:SwiftSRGAN"
+
+
+def test_old_arch_esrgan_keys_load_as_the_trainable_esrgan_network(tmp_path: Path, registries) -> None:
     net = tiny("rrdbnet_x4")
     old_keys = spandrel.ModelLoader().load_from_state_dict(net.state_dict()).model.state_dict()  # "model.0.weight", ...
     save_pth(tmp_path / "old.pth", old_keys)
     loaded = load_model(tmp_path / "old.pth", registries=registries)
-    assert loaded.description.architecture == "spandrel:ESRGAN" and loaded.description.scale == 4
-    assert not any(p.requires_grad for p in loaded.network.parameters())
+    assert loaded.description.architecture == "esrgan" and loaded.description.scale == 4
     x = sample_input("rrdbnet_x4")
     with torch.no_grad():
         torch.testing.assert_close(loaded.network(x), net(x), rtol=0, atol=1e-5)
-    save_safetensors(tmp_path / "old.safetensors", network_state_dict(loaded.network), loaded.description)
-    again = load_model(tmp_path / "old.safetensors", registries=registries)
-    assert again.description.architecture == "spandrel:ESRGAN"
 
 
 # ---- third-party detection ---------------------------------------------------------------------
