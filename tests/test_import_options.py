@@ -306,7 +306,27 @@ def test_detection():
     assert is_basicsr_options({"network_g": {"type": "SRVGGNetCompact"}})
     assert not is_basicsr_options({"name": "x", "stages": [], "datasets": {}})
     assert not is_basicsr_options({"task": "upscale", "model_type": "SRModel"})
-    assert not is_basicsr_options({"network_g": {"type": "SwinIR"}})
+    assert not is_basicsr_options({"network_g": {"type": "EDSR"}})
+    assert is_basicsr_options({"network_g": {"type": "SwinIR"}})  # a spandrel architecture we train
+
+
+def test_spandrel_architecture_types_and_arguments_map_to_ours():
+    """DAT / SPAN option files (BasicSR-based repos) name scale ``upscale`` and checkpointing ``use_chk``."""
+    from esrgan_plugins.importers.basicsr import network
+    from esrgan_plugins.importers.options import OptionReader
+
+    data = {"network_g": {"type": "DAT", "upscale": 2, "in_chans": 3, "img_size": 64, "img_range": 1.0, "depth": [18],
+                          "embed_dim": 60, "num_heads": [6], "expansion_factor": 2, "resi_connection": "3conv",
+                          "split_size": [8, 32], "upsampler": "pixelshuffledirect", "use_chk": True},
+            "network_d": {"type": "VGGStyleDiscriminator", "num_in_ch": 3, "num_feat": 64, "input_size": 128}}
+    r = OptionReader(data)
+    assert network(r, "network_g") == {"type": "dat", "scale": 2, "img_size": 64, "depth": [18], "embed_dim": 60,
+                                       "num_heads": [6], "expansion_factor": 2, "resi_connection": "3conv",
+                                       "split_size": [8, 32], "upsampler": "pixelshuffledirect", "checkpointing": True}
+    assert network(r, "network_d") == {"type": "vgg_discriminator", "num_in_ch": 3, "num_feat": 64, "input_size": 128}
+    span = network(OptionReader({"network_g": {"type": "SPAN", "num_in_ch": 3, "num_out_ch": 3, "upscale": 4,
+                                               "feature_channels": 48}}), "network_g")
+    assert span == {"type": "span", "num_in_ch": 3, "num_out_ch": 3, "scale": 4, "feature_channels": 48}
 
 
 def test_realesrnet_values_are_carried():

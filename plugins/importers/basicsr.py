@@ -16,12 +16,29 @@ from esrgan_plugins.importers.options import OptionReader, as_int
 MODEL_TYPES = {"RealESRGANModel": "esrgan", "RealESRNetModel": "esrnet", "SRModel": "esrnet",
                "SRGANModel": "esrgan", "ESRGANModel": "esrgan"}
 REAL_MODELS = ("RealESRGANModel", "RealESRNetModel")
-NETWORKS = {"RRDBNet": "rrdbnet", "SRVGGNetCompact": "srvgg_compact", "UNetDiscriminatorSN": "unet_discriminator_sn"}
-NETWORK_ARGS = {
+NETWORKS = {"RRDBNet": "rrdbnet", "SRVGGNetCompact": "srvgg_compact", "UNetDiscriminatorSN": "unet_discriminator_sn",
+            "VGGStyleDiscriminator": "vgg_discriminator", "SPAN": "span", "PLKSR": "plksr", "RealPLKSR": "realplksr",
+            "SAFMN": "safmn", "OmniSR": "omnisr", "DAT": "dat", "SwinIR": "swinir", "HAT": "hat"}
+NETWORK_ARGS = {  # the reference's argument names; ARG_RENAMES maps those of the spandrel architectures to ours
     "rrdbnet": ("num_in_ch", "num_out_ch", "scale", "num_feat", "num_block", "num_grow_ch"),
     "srvgg_compact": ("num_in_ch", "num_out_ch", "num_feat", "num_conv", "upscale", "act_type"),
     "unet_discriminator_sn": ("num_in_ch", "num_feat", "skip_connection"),
+    "vgg_discriminator": ("num_in_ch", "num_feat", "input_size"),
+    "span": ("num_in_ch", "num_out_ch", "upscale", "feature_channels", "norm"),
+    "plksr": ("upscaling_factor", "dim", "n_blocks", "kernel_size", "split_ratio", "ccm_type", "lk_type", "use_ea"),
+    "realplksr": ("upscaling_factor", "dim", "n_blocks", "kernel_size", "split_ratio", "use_ea", "norm_groups", "dropout", "dysample",
+                  "layer_norm"),
+    "safmn": ("upscaling_factor", "dim", "n_blocks", "ffn_scale"),
+    "omnisr": ("num_in_ch", "num_out_ch", "up_scale", "num_feat", "res_num", "block_num", "window_size"),
+    "dat": ("upscale", "img_size", "embed_dim", "depth", "num_heads", "split_size", "expansion_factor", "resi_connection",
+            "upsampler", "drop_path_rate", "use_chk"),
+    "swinir": ("upscale", "img_size", "embed_dim", "depths", "num_heads", "window_size", "mlp_ratio", "upsampler",
+               "drop_path_rate", "use_checkpoint"),
+    "hat": ("upscale", "img_size", "embed_dim", "depths", "num_heads", "window_size", "compress_ratio", "squeeze_factor",
+            "mlp_ratio", "drop_path_rate", "use_checkpoint"),
 }
+ARG_RENAMES = {"upscale": "scale", "upscaling_factor": "scale", "up_scale": "scale", "use_chk": "checkpointing",
+               "use_checkpoint": "checkpointing"}  # the reference's argument names -> ours (when ours differ)
 PAIRED_DATASETS = ("RealESRGANPairedDataset", "PairedImageDataset")
 METRICS = {"calculate_psnr": "psnr", "calculate_ssim": "ssim", "calculate_lpips": "lpips"}
 DEGRADATION_KEYS = (
@@ -56,9 +73,11 @@ def network(r: OptionReader, key: str) -> dict[str, Any]:
     if kind not in NETWORKS:
         r.drop(f"{key}.type", f"architecture {kind!r} is not built in (kept as written)")
     out: dict[str, Any] = {"type": name}
+    known = NETWORK_ARGS.get(name, ())
     for arg in r.section(key):
-        if arg != "type" and arg in NETWORK_ARGS.get(name, ()):
-            out[arg] = as_int(r.get(f"{key}.{arg}"))
+        if arg != "type" and arg in known:
+            target = arg if name in ("rrdbnet", "srvgg_compact") else ARG_RENAMES.get(arg, arg)  # those two keep upscale
+            out[target] = as_int(r.get(f"{key}.{arg}"))
     return out
 
 
