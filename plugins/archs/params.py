@@ -8,7 +8,7 @@ in float16 (the rule spandrel uses for its ``supports_half`` flag; bfloat16 is a
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal, Optional
+from typing import ClassVar, Literal
 
 import attrs
 
@@ -34,7 +34,7 @@ class ArchParams:
     FP16_SAFE: ClassVar[bool] = True
 
     def validate(self) -> None:
-        scale = getattr(self, "scale")
+        scale = self.scale
         if scale not in self.SCALES:
             raise ParamError("scale", f"this architecture supports scale {', '.join(map(str, self.SCALES))}, got {scale}")
 
@@ -48,7 +48,7 @@ class SPANParams(ArchParams):
     scale: int = param(4, help="upscaling factor")
     num_in_ch: int = param(3, ge=1, help="input channels")
     num_out_ch: int = param(3, ge=1, help="output channels")
-    feature_channels: Optional[int] = opt("feature channels")
+    feature_channels: int | None = opt("feature channels")
     norm: bool = param(True, help="subtract the DIV2K mean and scale by 255 inside the network")
 
 
@@ -58,8 +58,8 @@ class CompactParams(ArchParams):
     scale: int = param(4, help="upscaling factor")
     num_in_ch: int = param(3, ge=1, help="input channels")
     num_out_ch: int = param(3, ge=1, help="output channels")
-    num_feat: Optional[int] = opt("feature channels")
-    num_conv: Optional[int] = opt("body convolutions")
+    num_feat: int | None = opt("feature channels")
+    num_conv: int | None = opt("body convolutions")
     act_type: Literal["prelu", "relu", "leakyrelu"] = param("prelu", help="activation")
 
 
@@ -70,36 +70,36 @@ class ESRGANParams(ArchParams):
     scale: int = param(4, help="upscaling factor: 4, or 2 / 1 with pixel-unshuffle of the input by 2 / 4")
     num_in_ch: int = param(3, ge=1, help="input channels")
     num_out_ch: int = param(3, ge=1, help="output channels")
-    num_filters: Optional[int] = opt("feature channels")
-    num_blocks: Optional[int] = opt("RRDB blocks")
+    num_filters: int | None = opt("feature channels")
+    num_blocks: int | None = opt("RRDB blocks")
 
 
 @attrs.frozen
 class PLKSRParams(ArchParams):
     preset: Literal["base", "tiny"] = param("base", help="base (PLKSR, 28 blocks) or tiny (PLKSR-tiny, 12 blocks)")
     scale: int = param(4, help="upscaling factor")
-    dim: Optional[int] = opt("feature channels")
-    n_blocks: Optional[int] = opt("blocks")
-    kernel_size: Optional[int] = opt("large-kernel size (odd)")
-    split_ratio: Optional[float] = opt("share of channels the large kernel sees")
-    ccm_type: Optional[Literal["CCM", "ICCM", "DCCM"]] = opt("channel-mixer type")
-    lk_type: Optional[Literal["PLK", "SparsePLK", "RectSparsePLK"]] = opt("large-kernel type")
-    use_ea: Optional[bool] = opt("element-wise attention")
+    dim: int | None = opt("feature channels")
+    n_blocks: int | None = opt("blocks")
+    kernel_size: int | None = opt("large-kernel size (odd)")
+    split_ratio: float | None = opt("share of channels the large kernel sees")
+    ccm_type: Literal["CCM", "ICCM", "DCCM"] | None = opt("channel-mixer type")
+    lk_type: Literal["PLK", "SparsePLK", "RectSparsePLK"] | None = opt("large-kernel type")
+    use_ea: bool | None = opt("element-wise attention")
 
 
 @attrs.frozen
 class RealPLKSRParams(ArchParams):
     preset: Literal["base", "s"] = param("base", help="base (28 blocks, kernel 17) or s (12 blocks, kernel 13, no EA)")
     scale: int = param(4, help="upscaling factor")
-    dim: Optional[int] = opt("feature channels")
-    n_blocks: Optional[int] = opt("blocks")
-    kernel_size: Optional[int] = opt("large-kernel size (odd)")
-    split_ratio: Optional[float] = opt("share of channels the large kernel sees")
-    use_ea: Optional[bool] = opt("element-wise attention")
-    norm_groups: Optional[int] = opt("group-norm groups (spandrel assumes 4 when loading)")
+    dim: int | None = opt("feature channels")
+    n_blocks: int | None = opt("blocks")
+    kernel_size: int | None = opt("large-kernel size (odd)")
+    split_ratio: float | None = opt("share of channels the large kernel sees")
+    use_ea: bool | None = opt("element-wise attention")
+    norm_groups: int | None = opt("group-norm groups (spandrel assumes 4 when loading)")
     dropout: float = param(0.0, ge=0, lt=1, help="dropout before the last conv (training only)")
     dysample: bool = param(False, help="DySample upsampler instead of pixel shuffle")
-    layer_norm: Optional[bool] = opt("layer norm in each block (needed for float16)")
+    layer_norm: bool | None = opt("layer norm in each block (needed for float16)")
 
     def fp16_safe(self) -> bool:
         return bool(self.layer_norm is not False)  # spandrel: without layer norm the activations overflow fp16
@@ -110,9 +110,9 @@ class SAFMNParams(ArchParams):
     FP16_SAFE: ClassVar[bool] = False
     preset: Literal["base", "l"] = param("base", help="base (36 channels, 8 blocks) or l (128, 16)")
     scale: int = param(4, help="upscaling factor")
-    dim: Optional[int] = opt("feature channels")
-    n_blocks: Optional[int] = opt("blocks")
-    ffn_scale: Optional[float] = opt("feed-forward expansion")
+    dim: int | None = opt("feature channels")
+    n_blocks: int | None = opt("blocks")
+    ffn_scale: float | None = opt("feed-forward expansion")
 
 
 @attrs.frozen
@@ -121,10 +121,10 @@ class OmniSRParams(ArchParams):
     scale: int = param(4, help="upscaling factor")
     num_in_ch: int = param(3, ge=1, help="input channels")
     num_out_ch: int = param(3, ge=1, help="output channels")
-    num_feat: Optional[int] = opt("feature channels")
-    res_num: Optional[int] = opt("residual groups")
-    block_num: Optional[int] = opt("blocks per group")
-    window_size: Optional[int] = opt("attention window")
+    num_feat: int | None = opt("feature channels")
+    res_num: int | None = opt("residual groups")
+    block_num: int | None = opt("blocks per group")
+    window_size: int | None = opt("attention window")
 
 
 @attrs.frozen
@@ -141,13 +141,13 @@ class DATParams(ArchParams):
     FP16_SAFE: ClassVar[bool] = False
     preset: Literal["base", "s", "2", "light"] = param("base", help="DAT, DAT-S, DAT-2 or DAT-light")
     scale: int = param(4, help="upscaling factor")
-    embed_dim: Optional[int] = opt("embedding channels")
-    depth: Optional[tuple[int, ...]] = opt("blocks per residual group")
-    num_heads: Optional[tuple[int, ...]] = opt("attention heads per group")
-    split_size: Optional[tuple[int, int]] = opt("rectangle window size (h, w)")
-    expansion_factor: Optional[float] = opt("feed-forward expansion")
-    resi_connection: Optional[Literal["1conv", "3conv"]] = opt("conv after each group")
-    upsampler: Optional[Literal["pixelshuffle", "pixelshuffledirect"]] = opt("upsampler")
+    embed_dim: int | None = opt("embedding channels")
+    depth: tuple[int, ...] | None = opt("blocks per residual group")
+    num_heads: tuple[int, ...] | None = opt("attention heads per group")
+    split_size: tuple[int, int] | None = opt("rectangle window size (h, w)")
+    expansion_factor: float | None = opt("feed-forward expansion")
+    resi_connection: Literal["1conv", "3conv"] | None = opt("conv after each group")
+    upsampler: Literal["pixelshuffle", "pixelshuffledirect"] | None = opt("upsampler")
     img_size: int = param(64, ge=1, help="training patch size (LR) the position tables assume")
     drop_path_rate: float = param(0.1, ge=0, lt=1, help="stochastic depth (training only)")
     checkpointing: bool = ckpt()
@@ -159,12 +159,12 @@ class SwinIRParams(ArchParams):
     FP16_SAFE: ClassVar[bool] = False
     preset: Literal["s", "m"] = param("m", help="s (lightweight, 60 channels) or m (classical/real-world, 180)")
     scale: int = param(4, help="upscaling factor")
-    embed_dim: Optional[int] = opt("embedding channels")
-    depths: Optional[tuple[int, ...]] = opt("blocks per residual group")
-    num_heads: Optional[tuple[int, ...]] = opt("attention heads per group")
-    window_size: Optional[int] = opt("attention window")
-    mlp_ratio: Optional[float] = opt("MLP expansion")
-    upsampler: Optional[Literal["pixelshuffle", "pixelshuffledirect", "nearest+conv"]] = opt("upsampler")
+    embed_dim: int | None = opt("embedding channels")
+    depths: tuple[int, ...] | None = opt("blocks per residual group")
+    num_heads: tuple[int, ...] | None = opt("attention heads per group")
+    window_size: int | None = opt("attention window")
+    mlp_ratio: float | None = opt("MLP expansion")
+    upsampler: Literal["pixelshuffle", "pixelshuffledirect", "nearest+conv"] | None = opt("upsampler")
     img_size: int = param(64, ge=1, help="training patch size (LR)")
     drop_path_rate: float = param(0.1, ge=0, lt=1, help="stochastic depth (training only)")
     checkpointing: bool = ckpt()
@@ -176,13 +176,13 @@ class HATParams(ArchParams):
     FP16_SAFE: ClassVar[bool] = False
     preset: Literal["s", "m"] = param("s", help="s (HAT-S, 144 channels) or m (HAT, 180)")
     scale: int = param(4, help="upscaling factor")
-    embed_dim: Optional[int] = opt("embedding channels")
-    depths: Optional[tuple[int, ...]] = opt("blocks per residual group")
-    num_heads: Optional[tuple[int, ...]] = opt("attention heads per group")
-    window_size: Optional[int] = opt("attention window")
-    compress_ratio: Optional[int] = opt("channel-attention compression")
-    squeeze_factor: Optional[int] = opt("channel-attention squeeze")
-    mlp_ratio: Optional[float] = opt("MLP expansion")
+    embed_dim: int | None = opt("embedding channels")
+    depths: tuple[int, ...] | None = opt("blocks per residual group")
+    num_heads: tuple[int, ...] | None = opt("attention heads per group")
+    window_size: int | None = opt("attention window")
+    compress_ratio: int | None = opt("channel-attention compression")
+    squeeze_factor: int | None = opt("channel-attention squeeze")
+    mlp_ratio: float | None = opt("MLP expansion")
     img_size: int = param(64, ge=1, help="training patch size (LR)")
     drop_path_rate: float = param(0.1, ge=0, lt=1, help="stochastic depth (training only)")
     checkpointing: bool = ckpt()
