@@ -70,7 +70,7 @@ def _print_plugins(host: PluginHost, as_json: bool) -> int:
         {
             "name": i.name, "distribution": i.dist, "version": i.version, "module": i.module,
             "builtin": i.builtin, "status": i.status, "error": i.error, "hooks": i.hooks,
-            "provides": i.provides,
+            "provides": i.provides, "licences": _licences(host, i.name),
         }
         for i in host.infos
     ]
@@ -86,7 +86,15 @@ def _print_plugins(host: PluginHost, as_json: bool) -> int:
             print(f"    hooks: {', '.join(r['hooks'])}")
         for kind, names in r["provides"].items():
             print(f"    {kind}: {', '.join(names)}")
+        if r["licences"]:
+            print(f"    licences: {', '.join(f'{n} {lic}' for n, lic in r['licences'].items())}")
     return 0
+
+
+def _licences(host: PluginHost, plugin: str) -> dict[str, str]:
+    """Licence of each network ``plugin`` registers whose factory states one (``factory.licence``)."""
+    entries = host.registries["networks"].entries() if "networks" in host.registries.kinds() else []
+    return {e.name: str(e.factory.licence) for e in entries if e.plugin == plugin and getattr(e.factory, "licence", None)}
 
 
 def _core_command(name: str, argv: Sequence[str], prog: str) -> int:

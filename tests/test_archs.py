@@ -112,3 +112,32 @@ def test_presets_fill_unset_fields_and_explicit_fields_win() -> None:
     dat = BY_NAME["dat"]
     light = resolve(dat, dat.params(preset="light"))
     assert light["embed_dim"] == 60 and light["upsampler"] == "pixelshuffledirect"
+
+
+def test_upscale_command_runs_a_saved_architecture_file(tmp_path: Path) -> None:
+    import cv2
+    import numpy as np
+
+    from esrgan_core.cli import main
+    from esrgan_plugins.modelfiles.writers import save_pth
+
+    spec = BY_NAME["safmn"]  # needs inputs padded to a multiple of 8: the upscaler must honour it
+    torch.manual_seed(0)
+    net = SpandrelArch(spec)(spec.params(scale=SCALE, **spec.tiny)).eval()
+    save_pth(tmp_path / "safmn.pth", net.state_dict(), params_ema=net.state_dict())
+    bgr = (np.random.default_rng(0).random((13, 11, 3)) * 255).astype(np.uint8)
+    cv2.imwrite(str(tmp_path / "in.png"), bgr)
+    assert main(["upscale", "-i", str(tmp_path / "in.png"), "-o", str(tmp_path / "out.png"), "-m", str(tmp_path / "safmn.pth"),
+                 "--no-progress"]) == 0
+    out = cv2.imread(str(tmp_path / "out.png"))
+    assert out.shape == (26, 22, 3)
+
+
+def test_plugins_command_shows_each_architecture_licence(capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from esrgan_core.cli import main
+
+    assert main(["plugins", "--json"]) == 0
+    rows = {r["name"]: r for r in json.loads(capsys.readouterr().out)}
+    assert rows["archs"]["licences"] == {s.name: s.licence for s in ARCHS}

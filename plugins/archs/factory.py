@@ -33,6 +33,7 @@ class SpandrelArch:
 
     def __init__(self, spec: ArchSpec) -> None:
         self.spec = spec
+        self.licence = spec.licence  # shown by ``esrgan-run plugins``
         self.__name__ = spec.title
         self.__doc__ = f"{spec.title} (spandrel {spec.spandrel_id}; licence {spec.licence})"
         if not spec.detect:
