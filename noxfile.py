@@ -39,6 +39,8 @@ def bench(session: nox.Session) -> None:
     session.run("python", "benchmarks/degradation.py", "--output", f"{out}/degradation.json", *session.posargs, success_codes=BENCH_OK)
     session.run("python", "benchmarks/upscale.py", "--output", f"{out}/upscale.json", *session.posargs, success_codes=BENCH_OK)
     session.run("python", "benchmarks/training.py", "--output", f"{out}/training.json", *session.posargs, success_codes=BENCH_OK)
+    session.run("python", "benchmarks/architectures.py", "--output", f"{out}/architectures.json", *session.posargs,
+                success_codes=BENCH_OK)
     session.install("-e", ".[export]")
     session.run("python", "benchmarks/runtimes.py", "--output", f"{out}/runtimes.json", *session.posargs, success_codes=BENCH_OK)
     session.run("python", "benchmarks/video.py", "--output", f"{out}/video.json", *session.posargs, success_codes=BENCH_OK)

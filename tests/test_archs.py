@@ -141,3 +141,23 @@ def test_plugins_command_shows_each_architecture_licence(capsys: pytest.CaptureF
     assert main(["plugins", "--json"]) == 0
     rows = {r["name"]: r for r in json.loads(capsys.readouterr().out)}
     assert rows["archs"]["licences"] == {s.name: s.licence for s in ARCHS}
+
+
+def test_architecture_benchmark_quick_mode_writes_sizes_and_ratios_to_rrdbnet(tmp_path: Path) -> None:
+    import importlib.util
+    import json
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "architectures.py"
+    module_spec = importlib.util.spec_from_file_location("bench_architectures", path)
+    bench = importlib.util.module_from_spec(module_spec)
+    module_spec.loader.exec_module(bench)
+    out = tmp_path / "arch.json"
+    assert bench.main(["--quick", "--only", "span", "--threads", "1", "--output", str(out)]) == 0
+    rows = {r["name"]: r for r in json.loads(out.read_text())["results"]}
+    assert set(rows) == {"rrdbnet", "span"}
+    spec = BY_NAME["span"]
+    net = SpandrelArch(spec)(spec.params(scale=4, **spec.tiny))
+    assert rows["span"]["params"] == sum(p.numel() for p in net.parameters() if p.requires_grad)
+    assert rows["rrdbnet"]["vs_rrdbnet"]["params"] == 1.0
+    assert rows["span"]["vs_rrdbnet"]["params"] == rows["span"]["params"] / rows["rrdbnet"]["params"]
+    assert rows["span"]["macs_per_pixel"] > 0 and rows["span"]["inference_mp_per_s"] > 0
