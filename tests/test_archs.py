@@ -161,3 +161,28 @@ def test_architecture_benchmark_quick_mode_writes_sizes_and_ratios_to_rrdbnet(tm
     assert rows["rrdbnet"]["vs_rrdbnet"]["params"] == 1.0
     assert rows["span"]["vs_rrdbnet"]["params"] == rows["span"]["params"] / rows["rrdbnet"]["params"]
     assert rows["span"]["macs_per_pixel"] > 0 and rows["span"]["inference_mp_per_s"] > 0
+
+
+@pytest.mark.slow
+def test_span_two_stage_template_runs_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """configs/span_x4.yml on the bundled photos, shrunk to a few iterations (no VGG weights offline: no perceptual)."""
+    from esrgan_core.cli import main
+
+    cfg = Path(__file__).resolve().parents[1] / "configs" / "span_x4.yml"
+    monkeypatch.chdir(tmp_path)
+    sets = {
+        "experiments_root": str(tmp_path), "gt_size": 32, "queue_size": 0,
+        "datasets.train": "{dataset: {type: skimage_photos, only: [chelsea, coffee], patch_size: 48}, batch_size_per_gpu: 2}",
+        "stages[0].network_g": "{type: span, preset: s, feature_channels: 8, scale: 4}",
+        "stages[1].network_g": "{type: span, preset: s, feature_channels: 8, scale: 4}",
+        "stages[1].network_d": "{type: patchgan_sn, num_feat: 8, n_layers: 2}",
+        "stages[0].train.total_iter": 3, "stages[1].train.total_iter": 2,
+        "stages[1].train.losses": "[{type: l1, target: gt_usm}, {type: gan, weight: 0.1}]",
+    }
+    args = [str(cfg)] + [a for k, v in sets.items() for a in ("--set", f"{k}={v}")]
+    assert main(args) == 0
+    run = tmp_path / "span_x4"
+    for stage in ("esrnet", "esrgan"):
+        assert (run / stage / "DONE").exists()
+    found = spandrel.ModelLoader().load_from_file(str(run / "esrgan" / "models" / "net_g_latest.pth"))
+    assert found.architecture.id == "SPAN" and found.scale == 4
