@@ -1,14 +1,16 @@
 """Architecture benchmark: size, MACs, one training iteration and inference speed of every built-in generator.
 
     python benchmarks/architectures.py --output results/bench/architectures.json [--threads 2] [--only span,dat]
-    python benchmarks/architectures.py --quick      # tiny settings, small inputs: checks that it runs
+    python benchmarks/architectures.py --quick      # tiny settings, small inputs: checks that it runs (no load guard)
 
 For each architecture at its default preset (x4): parameter count, MACs per input pixel (counted by
 ``torch.utils.flop_counter`` on a 64x64 input: conv, matmul and attention; FLOPs / 2), the median time
 of one training iteration (batch 4 of 64x64 LR patches: forward, L1, backward, Adam step; fp32 on the
 CPU, and CUDA + bf16 autocast when a GPU is present) and inference megapixels (output) per second on
 one 128x128 LR image. ``vs_rrdbnet`` divides each time by RRDBNet's from the same run: compare ratios,
-not lone absolute times. Writes JSON with machine info.
+not lone absolute times. Repeats taken while other processes used more than ``--max-load`` of the
+CPU are refused (benchmarks/_load.py; ``--wait-quiet SECONDS`` waits; exit 3 when any was refused).
+Writes JSON with machine info.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import json
 import os
 import platform
 import statistics
-import time
+import sys
 from pathlib import Path
 from typing import Any, Callable
 
@@ -27,6 +29,9 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from esrgan_core.plugins import load_plugins
 from esrgan_core.schema import from_dict
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from benchmarks._load import EXIT_BUSY, LoadGuard, add_load_options, guard_from, load_summary  # noqa: E402
 
 SCALE = 4
 BASELINE = "rrdbnet"
@@ -47,16 +52,17 @@ def generators(registries: Any, quick: bool) -> dict[str, Any]:
     return out
 
 
-def _timed(step: Callable[[], Any], iters: int, sync: Callable[[], None]) -> float:
+GUARD = LoadGuard()  # replaced in main() by the one the command line configures
+
+
+def _timed(step: Callable[[], Any], iters: int, sync: Callable[[], None]) -> float | None:
+    """Median seconds of the repeats taken on a quiet machine (None: every one was refused)."""
     step()  # warm-up
-    times = []
+    start = len(GUARD.repeats)
     for _ in range(iters):
-        sync()
-        t0 = time.perf_counter()
-        step()
-        sync()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+        GUARD.timed(step, sync)
+    times = [r["seconds"] for r in GUARD.repeats[start:] if not r["refused"]]
+    return statistics.median(times) if times else None
 
 
 def macs_per_pixel(net: torch.nn.Module, size: int) -> float:
@@ -68,7 +74,7 @@ def macs_per_pixel(net: torch.nn.Module, size: int) -> float:
 
 
 def train_iteration_s(net: torch.nn.Module, device: torch.device, lr_size: int, batch: int, iters: int,
-                      dtype: torch.dtype | None) -> float:
+                      dtype: torch.dtype | None) -> float | None:
     net = net.to(device).train()
     opt = torch.optim.Adam([p for p in net.parameters() if p.requires_grad], lr=1e-4)
     g = torch.Generator().manual_seed(0)
@@ -85,12 +91,12 @@ def train_iteration_s(net: torch.nn.Module, device: torch.device, lr_size: int, 
     return _timed(step, iters, torch.cuda.synchronize if device.type == "cuda" else (lambda: None))
 
 
-def inference_mps(net: torch.nn.Module, size: int, iters: int) -> float:
+def inference_mps(net: torch.nn.Module, size: int, iters: int) -> float | None:
     net = net.cpu().eval()
     x = torch.rand(1, 3, size, size, generator=torch.Generator().manual_seed(0))
     with torch.inference_mode():
         seconds = _timed(lambda: net(x), iters, lambda: None)
-    return (size * SCALE) ** 2 / 1e6 / seconds
+    return (size * SCALE) ** 2 / 1e6 / seconds if seconds else None
 
 
 def at_least(factory: Any, params: Any, size: int) -> int:
@@ -118,18 +124,18 @@ def bench_one(name: str, factory: Any, params: Any, a: argparse.Namespace) -> di
     return row
 
 
+def _ratio(a: float | None, b: float | None) -> float | None:
+    return a / b if a is not None and b else None
+
+
 def add_ratios(rows: list[dict[str, Any]]) -> None:
     base = next((r for r in rows if r["name"] == BASELINE), None)
     if base is None:
         return
     for r in rows:
-        r["vs_rrdbnet"] = {
-            "params": r["params"] / base["params"], "macs": r["macs_per_pixel"] / base["macs_per_pixel"],
-            "train_iter_cpu": r["train_iter_cpu_fp32_s"] / base["train_iter_cpu_fp32_s"],
-            "inference_speed": r["inference_mp_per_s"] / base["inference_mp_per_s"],
-        }
-        if "train_iter_cuda_bf16_s" in r:
-            r["vs_rrdbnet"]["train_iter_cuda"] = r["train_iter_cuda_bf16_s"] / base["train_iter_cuda_bf16_s"]
+        r["vs_rrdbnet"] = {key: _ratio(r.get(field), base.get(field)) for key, field in (
+            ("params", "params"), ("macs", "macs_per_pixel"), ("train_iter_cpu", "train_iter_cpu_fp32_s"),
+            ("train_iter_cuda", "train_iter_cuda_bf16_s"), ("inference_speed", "inference_mp_per_s"))}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -138,7 +144,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--only", default="", help="comma-separated names (rrdbnet is always included for the ratios)")
     p.add_argument("--quick", action="store_true", help="tiny settings, 16 px inputs, 1 iteration")
     p.add_argument("--threads", type=int, default=2)
+    add_load_options(p)
     a = p.parse_args(argv)
+    if a.quick:
+        a.max_load = 1.0  # a run check, not a measurement: never refuse its repeats
+    global GUARD
+    GUARD = guard_from(a)
     a.batch, a.lr_size, a.infer_size, a.iters = (4, 16, 16, 1) if a.quick else (4, 64, 128, 3)
     torch.set_num_threads(a.threads)
     registries = load_plugins().registries
@@ -150,11 +161,13 @@ def main(argv: list[str] | None = None) -> int:
               "infer_size": a.infer_size, "iters": a.iters, "threads": a.threads, "torch": torch.__version__,
               "cuda": torch.cuda.get_device_name() if torch.cuda.is_available() else None,
               "python": platform.python_version(), "cpu_count": os.cpu_count(), "machine": platform.machine(),
-              "results": rows}
+              "results": rows, "load": load_summary(GUARD.repeats, GUARD.limit)}
     out = Path(a.output)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=2) + "\n")
-    return 0
+    if report["load"]["refused"]:
+        print(report["load"]["refused_reason"], file=sys.stderr)
+    return EXIT_BUSY if report["load"]["refused"] else 0
 
 
 if __name__ == "__main__":

@@ -152,7 +152,7 @@ def test_architecture_benchmark_quick_mode_writes_sizes_and_ratios_to_rrdbnet(tm
     bench = importlib.util.module_from_spec(module_spec)
     module_spec.loader.exec_module(bench)
     out = tmp_path / "arch.json"
-    assert bench.main(["--quick", "--only", "span", "--threads", "1", "--output", str(out)]) == 0
+    assert bench.main(["--quick", "--only", "span", "--threads", "1", "--max-load", "1", "--output", str(out)]) == 0
     rows = {r["name"]: r for r in json.loads(out.read_text())["results"]}
     assert set(rows) == {"rrdbnet", "span"}
     spec = BY_NAME["span"]
