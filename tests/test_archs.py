@@ -186,3 +186,22 @@ def test_span_two_stage_template_runs_end_to_end(tmp_path: Path, monkeypatch: py
         assert (run / stage / "DONE").exists()
     found = spandrel.ModelLoader().load_from_file(str(run / "esrgan" / "models" / "net_g_latest.pth"))
     assert found.architecture.id == "SPAN" and found.scale == 4
+
+
+@pytest.mark.parametrize("name", ["dat", "swinir", "hat"])
+def test_gradient_checkpointing_gives_the_same_gradients(name: str) -> None:
+    spec = BY_NAME[name]
+    x = torch.rand(2, 3, 16, 16, generator=torch.Generator().manual_seed(0))
+    grads = []
+    for checkpointing in (False, True):
+        torch.manual_seed(0)
+        net = SpandrelArch(spec)(spec.params(scale=SCALE, drop_path_rate=0.0, checkpointing=checkpointing, **spec.tiny)).train()
+        block = next(m for n, m in net.named_modules() if n.endswith("blocks.0"))
+        calls: list[int] = []
+        block.register_forward_pre_hook(lambda *_, calls=calls: calls.append(1))
+        net(x).square().mean().backward()
+        assert len(calls) == (2 if checkpointing else 1)  # checkpointed blocks run again in the backward pass
+        grads.append({k: p.grad for k, p in net.named_parameters() if p.grad is not None})
+    assert grads[0].keys() == grads[1].keys()
+    for k in grads[0]:
+        torch.testing.assert_close(grads[1][k], grads[0][k], rtol=1e-4, atol=1e-6)
