@@ -16,7 +16,7 @@ import torch
 from esrgan_plugins.archs.factory import SpandrelArch, params_from_hyperparameters
 from esrgan_plugins.archs.table import ARCHS, BY_NAME, resolve
 from esrgan_plugins.modelfiles.loader import load_model
-from tests.train_support import context, first_batch, make_trainer, tiny_config
+from tests.train_support import batches, context, make_loop, tiny_config
 
 TRAINING_ONLY = {"drop_path_rate", "checkpointing", "dropout", "img_size"}  # not recorded in the weights
 SCALE = 2
@@ -35,8 +35,8 @@ def arch_config(tmp_path: Path, name: str, **overrides: Any) -> dict[str, Any]:
     return data
 
 
-def _step_with_gradient_record(trainer: Any, batch: Any, *modules: torch.nn.Module) -> list[str]:
-    """Run one train step; return the trainable parameters of ``modules`` that received no gradient."""
+def _step_with_gradient_record(loop: Any, batch: Any, *modules: torch.nn.Module) -> list[str]:
+    """Run one training step; return the trainable parameters of ``modules`` that received no gradient."""
     seen: set[str] = set()
     handles, names = [], []
     for i, module in enumerate(modules):
@@ -45,7 +45,7 @@ def _step_with_gradient_record(trainer: Any, batch: Any, *modules: torch.nn.Modu
                 names.append(f"{i}.{name}")
                 handles.append(p.register_hook(lambda g, key=f"{i}.{name}": seen.add(key)))
     try:
-        trainer.train_step(batch)
+        loop.step(batch)
     finally:
         for h in handles:
             h.remove()
@@ -63,13 +63,15 @@ def test_arch_trains_both_stages_and_saved_file_reopens_in_spandrel_and_our_load
     spec = BY_NAME[name]
     torch.manual_seed(0)
     ctx = context(arch_config(tmp_path, name))
-    esrnet = make_trainer(ctx, 0)
-    batch = first_batch(ctx, esrnet)
-    assert _step_with_gradient_record(esrnet, batch, esrnet.net_g) == []
-    esrgan = make_trainer(ctx, 1, previous_ema=esrnet.ema.module.state_dict())
-    assert _step_with_gradient_record(esrgan, batch, esrgan.net_g, esrgan.net_d) == []
-    pth, safetensors = esrgan.save("1")[:2]
-    ema = esrgan.ema.module
+    esrnet = make_loop(ctx, 0)
+    batch = next(batches(esrnet))
+    assert _step_with_gradient_record(esrnet, batch, esrnet.networks().generator) == []
+    esrgan = make_loop(ctx, 1, previous_ema=esrnet.networks().ema.state_dict())
+    nets = esrgan.networks()
+    assert _step_with_gradient_record(esrgan, batch, nets.generator, nets.discriminator) == []
+    esrgan.save_checkpoint("1", notify=False)
+    pth, safetensors = esrgan.layout.net_g("1"), esrgan.layout.net_g_ema("1")
+    ema = nets.ema
     size = 40 if name == "realcugan" else 20
 
     found = spandrel.ModelLoader().load_from_file(str(pth))
@@ -98,11 +100,18 @@ def test_span_saved_eval_conv_is_the_fold_of_the_trained_branches() -> None:
     assert not net.conv_1.eval_conv.weight.requires_grad
 
 
-@pytest.mark.parametrize("name", [s.name for s in ARCHS])
-def test_fp16_safety_flag_matches_spandrel(name: str) -> None:
+@pytest.mark.parametrize(("name", "scale"), [(s.name, x) for s in ARCHS for x in (1, 2, 4) if x in s.params.SCALES])
+def test_description_matches_spandrels_descriptor(name: str, scale: int) -> None:
+    """scale, channels, size multiple and fp16/bf16 support, read off the options, equal spandrel's."""
     spec = BY_NAME[name]
-    params = spec.params(scale=SCALE, **spec.tiny)
-    assert params.fp16_safe() == SpandrelArch(spec).describe(params)["supports_half"]
+    factory = SpandrelArch(spec)
+    for overrides in ({}, {"layer_norm": False}) if name == "realplksr" else ({},):
+        params = spec.params(scale=scale, **spec.tiny, **overrides)
+        d = factory.descriptor(params)
+        assert factory.describe(params) == {
+            "scale": d.scale, "in_channels": d.input_channels, "out_channels": d.output_channels,
+            "size_multiple": d.size_requirements.multiple_of, "supports_half": d.supports_half,
+            "supports_bfloat16": d.supports_bfloat16}
 
 
 def test_presets_fill_unset_fields_and_explicit_fields_win() -> None:

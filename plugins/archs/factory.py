@@ -65,11 +65,13 @@ class SpandrelArch:
         return params_from_hyperparameters(self.spec, descriptor)
 
     def describe(self, params: Any) -> dict[str, Any]:
-        """Facts for a model description (see ``esrgan_plugins.modelfiles.description``)."""
-        d = self.descriptor(params)
-        return {"scale": int(d.scale), "in_channels": int(d.input_channels), "out_channels": int(d.output_channels),
-                "size_multiple": int(d.size_requirements.multiple_of), "supports_half": bool(d.supports_half),
-                "supports_bfloat16": bool(d.supports_bfloat16)}
+        """Facts for a model description, from the options alone (no network is built; the tests
+        check them against spandrel's descriptor of the built network)."""
+        values = resolve(self.spec, params)
+        in_ch = values.get("num_in_ch", 3)
+        return {"scale": int(params.scale), "in_channels": in_ch, "out_channels": values.get("num_out_ch", in_ch),
+                "size_multiple": self.spec.size_multiple(values), "supports_half": bool(params.fp16_safe()),
+                "supports_bfloat16": True}
 
 
 _RENAMES = {"upscale": "scale", "upscaling_factor": "scale", "up_scale": "scale", "num_filters": "num_filters",

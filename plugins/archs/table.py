@@ -28,6 +28,7 @@ class ArchSpec:
     tiny: Mapping[str, Any]
     detect: bool = True  # False: another registered network reads the same key layout first
     module_class: str = ""  # when one spandrel id covers several classes: the class this entry builds
+    size_multiple: Callable[[dict[str, Any]], int] = lambda values: 1  # input H, W multiple (spandrel's multiple_of)
 
 
 def _span(v: dict[str, Any]) -> nn.Module:
@@ -130,7 +131,7 @@ ARCHS: tuple[ArchSpec, ...] = (
              {"num_feat": 8, "num_conv": 2}, detect=False),  # srvgg_compact reads the same keys
     ArchSpec("esrgan", "ESRGAN (RRDBNet, spandrel/old-arch keys)", "ESRGAN", P.ESRGANParams, "Apache-2.0", _esrgan,
              {"base": {"num_filters": 64, "num_blocks": 23}, "lite": {"num_filters": 64, "num_blocks": 6}},
-             {"num_filters": 8, "num_blocks": 1}),
+             {"num_filters": 8, "num_blocks": 1}, size_multiple=lambda v: 4 if v["scale"] in (1, 2) else 1),
     ArchSpec("plksr", "PLKSR", "PLKSR", P.PLKSRParams, "MIT", _plksr,
              {"base": _PLKSR, "tiny": {**_PLKSR, "n_blocks": 12, "kernel_size": 13, "use_ea": False, "ccm_type": "DCCM"}},
              {"dim": 8, "n_blocks": 1, "kernel_size": 5}, module_class="PLKSR"),
@@ -139,7 +140,7 @@ ARCHS: tuple[ArchSpec, ...] = (
              {"dim": 8, "n_blocks": 1, "kernel_size": 5}, module_class="RealPLKSR"),
     ArchSpec("safmn", "SAFMN", "SAFMN", P.SAFMNParams, "Apache-2.0", _safmn,
              {"base": {"dim": 36, "n_blocks": 8, "ffn_scale": 2.0}, "l": {"dim": 128, "n_blocks": 16, "ffn_scale": 2.0}},
-             {"dim": 8, "n_blocks": 1}),
+             {"dim": 8, "n_blocks": 1}, size_multiple=lambda v: 8),
     ArchSpec("omnisr", "OmniSR", "OmniSR", P.OmniSRParams, "Apache-2.0", _omnisr,
              {"base": {"num_feat": 64, "res_num": 5, "block_num": 1, "window_size": 8}},
              {"num_feat": 8, "res_num": 1, "window_size": 4}),
