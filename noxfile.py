@@ -24,7 +24,7 @@ def lint(session: nox.Session) -> None:
 @nox.session
 def demo(session: nox.Session) -> None:
     """The README's main job: the built-in quickstart (two-stage training on offline photos)."""
-    session.install("-e", ".")
+    session.install("-e", ".[metrics]")
     session.run("esrgan-run", *session.posargs)
 
 
