@@ -49,10 +49,19 @@ def gaussian_noise(x: torch.Tensor, sigma255: torch.Tensor, gray: torch.Tensor, 
     return torch.where(g, gray_map, colour) * s
 
 
+def distinct_levels(img: torch.Tensor) -> torch.Tensor:
+    """Per sample, the number of distinct values of ``quantize(img, 8)`` (what ``torch.unique``
+    counts), from one histogram of the 256 levels of the whole batch: linear time, no sort."""
+    n = img.shape[0]
+    levels = torch.clamp(torch.round(img * 255.0), 0, 255).to(torch.int64).view(n, -1)
+    levels = levels + 256 * torch.arange(n, device=img.device).view(-1, 1)
+    return (torch.bincount(levels.flatten(), minlength=256 * n).view(n, 256) > 0).sum(dim=1)
+
+
 def _poisson_of(img: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
     q = quantize(img, 8)
-    counts = [torch.unique(q[i]).numel() for i in range(q.shape[0])]
-    vals = torch.tensor([2.0 ** math.ceil(math.log2(n)) for n in counts], dtype=img.dtype, device=img.device)
+    vals = torch.tensor([2.0 ** math.ceil(math.log2(n)) for n in distinct_levels(img).tolist()],
+                        dtype=img.dtype, device=img.device)
     vals = vals.view(-1, 1, 1, 1)
     rate = (q * vals).to(gen.device)
     sample = torch.poisson(rate, generator=gen).to(img.device)
