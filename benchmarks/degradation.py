@@ -12,7 +12,7 @@ BasicSR's functions, see benchmarks/_reference.py; checked bit-exact against the
 ``feed_data``), and a reference-style baseline of ours (per-batch draws, numpy kernels, grouped
 direct convolution, 51x51 USM). Both sides end with the paired 256 crop. Without the packages (or
 with ``--no-reference`` / ``ESRGAN_BENCH_NO_REFERENCE=1``) the JSON says ``reference: not installed``
-and the rest runs. Also times the pieces (USM direct vs separable, kernel generation per sample vs
+and the rest runs. Also times the pieces (USM direct vs separable vs FFT, kernel generation per sample vs
 batched, 21x21 filtering conv vs FFT, DiffJPEG). Writes JSON (images/s, seconds per batch, ratios to
 the reference and the baseline, peak memory, machine info). ``--quick``: 2 crops of 256x256, one
 repeat (checks that it runs; not a measurement).
@@ -215,7 +215,8 @@ def bench_parts(gt: torch.Tensor, gen: torch.Generator, device: torch.device, it
     quality = torch.linspace(30, 95, BATCH, device=device)
     parts = {
         "usm_direct_2d_s": lambda: usm_sharpen(gt, separable=False),
-        "usm_separable_s": lambda: usm_sharpen(gt, separable=True),
+        "usm_separable_s": lambda: usm_sharpen(gt, separable=True, fft=False),
+        "usm_fft_s": lambda: usm_sharpen(gt, fft=True),
         "kernels_numpy_per_sample_s": lambda: torch.from_numpy(np.stack([numpy_kernel(rs, p) for _ in range(BATCH)])).to(device),
         "kernels_torch_batched_s": lambda: draw_kernels_batched(p, gen, BATCH, device),
         "diff_jpeg_hr_s": lambda: diff_jpeg(gt, quality),
