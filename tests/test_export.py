@@ -178,13 +178,14 @@ def test_missing_runtime_package_names_the_extra(monkeypatch: pytest.MonkeyPatch
 
 @pytest.mark.slow
 def test_onnx_export_of_a_spandrel_only_architecture(tmp_path: Path) -> None:
-    from spandrel.architectures.SPAN import SPAN
+    from spandrel.architectures.SwiftSRGAN import SwiftSRGAN  # not a registered network here: spandrel's fallback
 
-    torch.save({"params": SPAN(num_in_ch=3, num_out_ch=3, feature_channels=8, upscale=2).state_dict()}, tmp_path / "span.pth")
-    assert main(["export", str(tmp_path / "span.pth"), "-o", str(tmp_path)]) == 0
-    loaded = load_model(tmp_path / "span.pth")
-    assert loaded.description.architecture == "spandrel:SPAN"
-    session = ort.InferenceSession(str(tmp_path / "span-x2.onnx"), providers=["CPUExecutionProvider"])
+    net = SwiftSRGAN(num_channels=8, num_blocks=1, upscale_factor=2)
+    torch.save({"params": net.state_dict()}, tmp_path / "swift.pth")
+    assert main(["export", str(tmp_path / "swift.pth"), "-o", str(tmp_path)]) == 0
+    loaded = load_model(tmp_path / "swift.pth")
+    assert loaded.description.architecture == "spandrel:SwiftSRGAN"
+    session = ort.InferenceSession(str(tmp_path / "swift-x2.onnx"), providers=["CPUExecutionProvider"])
     x = _inputs(2, 12, 16)
     with torch.no_grad():
         expected = loaded.network(x).numpy()
