@@ -7,8 +7,7 @@ pad is as large as the image (it folds repeatedly), where ``F.pad`` refuses.
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-from typing import Callable, Iterator
+from typing import Callable
 
 import torch
 import torch.nn.functional as F
@@ -82,30 +81,13 @@ def fast_len(n: int) -> int:
 
 
 def _per_sample(x: torch.Tensor, fn: Callable[[slice], torch.Tensor]) -> torch.Tensor:
-    """``fn(rows)`` on one sample at a time, concatenated, on one CPU thread: the FFT buffers of one
-    sample stay in cache (12 single-sample FFTs ran ~2x faster than one batched), and a threaded FFT
-    of one small image is slow (with 2 threads on a busy 2-core machine, 20x slower than 1 thread).
-    On CUDA: one call on the whole batch."""
-    if x.device.type != "cpu":
+    """``fn(rows)`` on one sample at a time, concatenated: the FFT buffers of one sample stay in cache
+    (12 single-sample FFTs ran ~2x faster than one batched). On CUDA: one call on the whole batch.
+    torch's thread count is left alone: on a quiet 2-core machine two threads ran these loops 2x
+    faster than one (a busy machine shows the opposite, from oversubscription)."""
+    if x.device.type != "cpu" or x.shape[0] == 1:
         return fn(slice(None))
-    with _one_thread():
-        if x.shape[0] == 1:
-            return fn(slice(None))
-        return torch.cat([fn(slice(i, i + 1)) for i in range(x.shape[0])])
-
-
-@contextmanager
-def _one_thread() -> Iterator[None]:
-    """Run torch's CPU ops on one thread inside the block (the thread count is restored after)."""
-    n = torch.get_num_threads()
-    if n == 1:
-        yield
-        return
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(n)
+    return torch.cat([fn(slice(i, i + 1)) for i in range(x.shape[0])])
 
 
 def kernel_spectrum(kernels: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
