@@ -55,7 +55,8 @@ class Loss(Protocol):
       the trainer computes only what some loss lists and never branches on loss names.
     - ``weight``: its multiplier; 0 switches it off (the trainer drops it).
     - optionally, on its params class, ``preflight()``: raise now (e.g. MissingWeightsError naming
-      the file) if something the loss will need is absent; the train task calls it before training.
+      the file) if something the loss will need is absent; the preflight (``validate`` and the start of
+      every run, before anything is written) calls it and reports what it raises as a finding.
     - ``adversarial``: True for a loss that also trains a discriminator; it then has
       ``d_loss(logits, is_real) -> scalar`` (unweighted, as the reference).
     - ``loss(**tensors) -> {term name: weighted scalar}``; the terms are summed into G's objective.

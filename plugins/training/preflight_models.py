@@ -108,15 +108,9 @@ def check_losses(specs: tuple[Any, ...], registries: Any, key: str, *, gan: bool
 
 
 def check_feature_weights(spec: Any, key: str, findings: Findings) -> None:
-    """A loss on VGG features needs the ImageNet VGG weights on this machine (never downloaded)."""
-    p = spec.params
-    vgg_type = getattr(p, "vgg_type", None)
-    if vgg_type is None or getattr(p, "random_weights", False):
-        return
-    from esrgan_core.weights import find_weights
-    from esrgan_plugins.networks.vgg import WEIGHT_FILES
-
-    if vgg_type in WEIGHT_FILES:
+    """Files the loss needs on this machine (e.g. a pretrained backbone): its params' own
+    ``preflight()`` (see esrgan_core.contracts), so the loss alone decides what it needs."""
+    check = getattr(spec.params, "preflight", None)
+    if callable(check):
         with findings.check(f"{key}.weights_path"):
-            find_weights(WEIGHT_FILES[vgg_type], purpose=f"{vgg_type.upper()} for the {spec.type} loss",
-                         configured=getattr(p, "weights_path", None), config_key=f"{key}.weights_path")
+            check()

@@ -13,15 +13,13 @@ import hashlib
 import logging
 import time
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
-import attrs
 import yaml
 
 from esrgan_core.atomic import atomic_write_text, clean_stale_temps
 from esrgan_core.context import RunContext
 from esrgan_core.observers import ObserverHooks
-from esrgan_core.registry import ComponentSpec
 from esrgan_core.runlayout import RunLayout, StageLayout
 from esrgan_core.schema import to_plain
 from esrgan_core.seeding import set_deterministic
@@ -98,31 +96,8 @@ def run_stage(sctx: StageContext) -> StageLoop | None:
     return loop
 
 
-def component_specs(obj: Any) -> Iterator[ComponentSpec]:
-    """Every ComponentSpec inside validated params (nested attrs instances, tuples, recipes)."""
-    if isinstance(obj, ComponentSpec):
-        yield obj
-        obj = obj.params
-    if attrs.has(type(obj)):
-        for field in attrs.fields(type(obj)):
-            yield from component_specs(getattr(obj, field.name))
-    elif isinstance(obj, (tuple, list)):
-        for item in obj:
-            yield from component_specs(item)
-
-
-def preflight(run: Any) -> None:
-    """Files the run's components need (e.g. the losses' pretrained backbones), checked before the
-    first stage starts: every component whose params class has ``preflight()``."""
-    for spec in component_specs(run):
-        check = getattr(spec.params, "preflight", None)
-        if callable(check):
-            check()
-
-
 def run_training(run: Any, ctx: RunContext) -> int:
     """Task entry point: ``factory(params, context) -> exit code``."""
-    preflight(run)
     logging.getLogger("accelerate").setLevel(logging.WARNING)  # its per-file save/load messages
     layout = prepare_run_dir(run, ctx.fresh)
     config_hash = hashlib.sha256(resolved_config(run).encode()).hexdigest()[:16]
