@@ -106,13 +106,13 @@ def train_matrix(s: dict[str, Any], device: torch.device, root: Path, deadline: 
 
 def _upscaler(s: dict[str, Any], device: torch.device, precision: str, **options: Any) -> tuple[Any, str]:
     """The built-in x4plus (full check) or a seeded random RRDBNet of the check's size."""
+    from esrgan_core.upscaling.engine import Upscaler
     from esrgan_plugins.networks.rrdbnet import RRDBNet, RRDBNetParams
-    from esrgan_plugins.upscale.engine import Upscaler
 
     note = f"random RRDBNet {s['num_feat']}/{s['num_block']}"
     if device.type == "cuda":
         try:
-            from esrgan_plugins.modelfiles.loader import load_model
+            from esrgan_core.modelfiles.loader import load_model
 
             return Upscaler.from_loaded(load_model("realesrgan-x4plus"), device=str(device), precision=precision, **options), ""
         except Exception:  # the built-in model's files are not installed here

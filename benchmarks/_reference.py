@@ -226,7 +226,7 @@ def realesrganer(tile: int, tile_pad: int, pre_pad: int, device: str) -> Any:
     from basicsr.archs.rrdbnet_arch import RRDBNet
     from realesrgan import RealESRGANer
 
-    from esrgan_plugins.modelfiles.loader import read_weights, resolve_ref
+    from esrgan_core.modelfiles.loader import read_weights, resolve_ref
 
     state_dict, _ = read_weights(resolve_ref("realesrgan-x4plus")[0])
     net = RRDBNet(num_in_ch=3, num_out_ch=3, num_feat=64, num_block=23, num_grow_ch=32, scale=4)

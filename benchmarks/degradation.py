@@ -37,15 +37,15 @@ from typing import Any, Callable
 import numpy as np
 import torch
 
+from esrgan_core.degradation.filtering import filter2d, usm_sharpen
+from esrgan_core.degradation.pipeline import Pipeline
+from esrgan_core.degradation.presets import load_preset
 from esrgan_core.hookspecs import hookimpl
 from esrgan_core.plugins import load_plugins
 from esrgan_plugins.degradations.blur import BlurParams
 from esrgan_plugins.degradations.blur import draw_kernels as draw_kernels_batched
-from esrgan_plugins.degradations.filtering import filter2d, usm_sharpen
 from esrgan_plugins.degradations.jpeg_diff import diff_jpeg
 from esrgan_plugins.degradations.kernels import FAMILIES
-from esrgan_plugins.degradations.pipeline import Pipeline
-from esrgan_plugins.degradations.presets import load_preset
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks import _reference as reference  # noqa: E402

@@ -40,11 +40,11 @@ def _photo(size: int) -> Any:
 
 
 def _upscalers(model: str, folder: Path, threads: int, tile: int) -> dict[str, Any]:
+    from esrgan_core.modelfiles.loader import load_model
+    from esrgan_core.upscaling.engine import Upscaler
+    from esrgan_core.upscaling.runtimes import load_runtime
     from esrgan_plugins.export.command import model_name
     from esrgan_plugins.export.formats import export_ncnn, export_onnx
-    from esrgan_plugins.modelfiles.loader import load_model
-    from esrgan_plugins.upscale.engine import Upscaler
-    from esrgan_plugins.upscale.runtimes import load_runtime
 
     loaded = load_model(model)
     stem = folder / f"{model_name(model)}-x{loaded.description.scale}"

@@ -86,10 +86,10 @@ def make_trainer(data: dict[str, Any], root: Path) -> tuple[Any, Iterator[Any]]:
 
     from esrgan_core.runlayout import StageLayout
     from esrgan_core.trainer_api import StageContext
-    from esrgan_plugins.training.accel import make_accelerator
-    from esrgan_plugins.training.config import stage_precision
-    from esrgan_plugins.training.data import make_train_loader
-    from esrgan_plugins.training.loop import StageLoop
+    from esrgan_core.training.accel import make_accelerator
+    from esrgan_core.training.config import stage_precision
+    from esrgan_core.training.data import make_train_loader
+    from esrgan_core.training.loop import StageLoop
 
     AcceleratorState._reset_state(reset_partial_state=False)
     GradientState._reset_state()

@@ -69,7 +69,7 @@ def _bare_time(up: Any, x: Any, case: dict[str, Any], guard: LoadGuard, sync: An
     import torch
 
     from esrgan_core.images import to_tensor01
-    from esrgan_core.tiling import tile_grid
+    from esrgan_core.upscaling.tiling import tile_grid
 
     t = to_tensor01(x)
     tile = up.tiler.tile_for(*t.shape[-2:])
@@ -126,8 +126,8 @@ def run_case(case: dict[str, Any]) -> dict[str, Any]:
     if case.get("reference"):
         return run_reference_case(case)
 
-    from esrgan_plugins.modelfiles.loader import load_model
-    from esrgan_plugins.upscale.engine import Upscaler
+    from esrgan_core.modelfiles.loader import load_model
+    from esrgan_core.upscaling.engine import Upscaler
 
     x = _photo(case["size"])
     up = Upscaler.from_loaded(load_model(case["model"]), device=case["device"], tile=case["tile"],

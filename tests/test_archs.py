@@ -13,9 +13,9 @@ import pytest
 import spandrel
 import torch
 
+from esrgan_core.modelfiles.loader import load_model
 from esrgan_plugins.archs.factory import SpandrelArch, params_from_hyperparameters
 from esrgan_plugins.archs.table import ARCHS, BY_NAME, resolve
-from esrgan_plugins.modelfiles.loader import load_model
 from tests.train_support import batches, context, make_loop, tiny_config
 
 TRAINING_ONLY = {"drop_path_rate", "checkpointing", "dropout", "img_size"}  # not recorded in the weights
@@ -128,7 +128,7 @@ def test_upscale_command_runs_a_saved_architecture_file(tmp_path: Path) -> None:
     import numpy as np
 
     from esrgan_core.cli import main
-    from esrgan_plugins.modelfiles.writers import save_pth
+    from esrgan_core.modelfiles.writers import save_pth
 
     spec = BY_NAME["safmn"]  # needs inputs padded to a multiple of 8: the upscaler must honour it
     torch.manual_seed(0)

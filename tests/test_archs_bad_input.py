@@ -8,9 +8,9 @@ import pytest
 import yaml
 
 from esrgan_core.cli import main
+from esrgan_core.modelfiles.writers import save_pth
 from esrgan_plugins.archs.factory import SpandrelArch
 from esrgan_plugins.archs.table import BY_NAME
-from esrgan_plugins.modelfiles.writers import save_pth
 from tests.test_archs import arch_config
 
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"

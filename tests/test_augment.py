@@ -155,7 +155,7 @@ def test_a_pair_without_an_integer_scale_is_a_data_error():
 
 
 def test_augment_list_is_validated_through_the_registry():
-    from esrgan_plugins.training.config import RunParams
+    from esrgan_core.training.config import RunParams
 
     regs = load_plugins().registries
     base = {"name": "x", "stages": [{"type": "esrnet", "network_g": {"type": "srvgg_compact", "num_feat": 8, "num_conv": 1}}],

@@ -20,10 +20,10 @@ from esrgan_core.config import build_config
 from esrgan_core.context import run_config
 from esrgan_core.errors import ConfigError
 from esrgan_core.images import read_image, write_image
+from esrgan_core.modelfiles.description import describe
+from esrgan_core.modelfiles.writers import save_pth, save_safetensors
 from esrgan_core.plugins import load_plugins
 from esrgan_plugins.benchmark.models import latest_export
-from esrgan_plugins.modelfiles.description import describe
-from esrgan_plugins.modelfiles.writers import save_pth, save_safetensors
 from esrgan_plugins.networks.rrdbnet import RRDBNet, RRDBNetParams
 from esrgan_plugins.networks.srvgg import SRVGGNetCompact, SRVGGParams
 

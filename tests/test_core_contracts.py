@@ -15,9 +15,9 @@ from esrgan_core.errors import PluginError
 from esrgan_core.hookspecs import hookimpl
 from esrgan_core.plugins import load_plugins
 from esrgan_core.seeding import seeded_global
-from esrgan_plugins.training.loss_inputs import PROVIDERS
-from esrgan_plugins.training.metrics_log import read_metrics
-from esrgan_plugins.training.run import run_training
+from esrgan_core.training.loss_inputs import PROVIDERS
+from esrgan_core.training.metrics_log import read_metrics
+from esrgan_core.training.run import run_training
 from tests import core_only_plugin
 from tests.train_support import context, tiny_config
 

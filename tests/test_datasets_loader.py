@@ -10,6 +10,7 @@ from esrgan_core.errors import ConfigError
 from esrgan_core.images import write_image
 from esrgan_core.plugins import load_plugins
 from esrgan_core.schema import from_dict
+from esrgan_core.training.data import make_train_loader
 from esrgan_plugins.datasets import (
     PHOTOS,
     HRFolderDataset,
@@ -17,7 +18,6 @@ from esrgan_plugins.datasets import (
     SkimagePhotosDataset,
     SkimagePhotosParams,
 )
-from esrgan_plugins.training.data import make_train_loader
 
 
 @pytest.fixture(scope="module")

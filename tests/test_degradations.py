@@ -9,11 +9,11 @@ import torch
 
 from esrgan_core.config import build_config
 from esrgan_core.degradation import DegradationBatch
+from esrgan_core.degradation.pipeline import Pipeline
+from esrgan_core.degradation.presets import from_basicsr_options, load_preset
 from esrgan_core.errors import ConfigError
 from esrgan_core.plugins import load_plugins
 from esrgan_plugins.degradations.noise import NoiseParams, NoiseStage
-from esrgan_plugins.degradations.pipeline import Pipeline
-from esrgan_plugins.degradations.presets import from_basicsr_options, load_preset
 
 # Real-ESRGAN options/train_realesrgan_x4plus.yml degradation values (reference §1.6).
 OFFICIAL = {

@@ -10,8 +10,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from esrgan_plugins.degradations.blur import BlurParams, draw_kernels
-from esrgan_plugins.degradations.filtering import (
+from esrgan_core.degradation.filtering import (
     FFT_FROM,
     fast_len,
     filter2d,
@@ -20,8 +19,9 @@ from esrgan_plugins.degradations.filtering import (
     usm_kernel_size,
     usm_sharpen,
 )
+from esrgan_core.degradation.levels import quantize
+from esrgan_plugins.degradations.blur import BlurParams, draw_kernels
 from esrgan_plugins.degradations.noise import distinct_levels
-from esrgan_plugins.degradations.quantize import quantize
 
 
 def _smooth(n: int) -> bool:

@@ -10,11 +10,11 @@ import torch
 import torch.nn.functional as F
 
 from esrgan_core.cli import main
+from esrgan_core.degradation.pipeline import Pipeline
 from esrgan_core.hookspecs import hookimpl
 from esrgan_core.pairpool import PairPool
 from esrgan_core.plugins import load_plugins
 from esrgan_core.schema import param
-from esrgan_plugins.degradations.pipeline import Pipeline
 
 
 @attrs.frozen

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import torch
 
+from esrgan_core.degradation.pipeline import Pipeline
 from esrgan_core.plugins import load_plugins
-from esrgan_plugins.degradations.pipeline import Pipeline
 from tests.conftest import EXAMPLE_PLUGIN_DIR
 from tests.distutil import make_dist, run_cli
 

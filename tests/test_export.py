@@ -17,24 +17,24 @@ from torch import nn
 
 from esrgan_core.cli import main
 from esrgan_core.errors import ModelFileError
+from esrgan_core.modelfiles.description import LoadedModel, ModelDescription
+from esrgan_core.modelfiles.loader import load_model
+from esrgan_core.modelfiles.ncnn import read_ncnn
+from esrgan_core.modelfiles.ncnn_format import parse_param
+from esrgan_core.modelfiles.writers import save_safetensors
+from esrgan_core.upscaling.runtimes import NcnnNetwork
 from esrgan_plugins.export.check import photo
 from esrgan_plugins.export.formats import export_onnx
-from esrgan_plugins.modelfiles.description import LoadedModel, ModelDescription
-from esrgan_plugins.modelfiles.loader import load_model
-from esrgan_plugins.modelfiles.ncnn import read_ncnn
-from esrgan_plugins.modelfiles.ncnn_format import parse_param
-from esrgan_plugins.modelfiles.writers import save_safetensors
 from esrgan_plugins.networks.rrdbnet import RRDBNet, RRDBNetParams
 from esrgan_plugins.networks.srvgg import SRVGGNetCompact, SRVGGParams
-from esrgan_plugins.upscale.runtimes import NcnnNetwork
 from tests.upscale_nets import seeded
 
 SIZES = ((1, 20, 28), (2, 12, 16))  # (batch, height, width): two different sizes through one file
 
 
 def _save(net: nn.Module, arch: str, folder: Path, name: str) -> str:
+    from esrgan_core.modelfiles.description import describe
     from esrgan_core.plugins import load_plugins
-    from esrgan_plugins.modelfiles.description import describe
 
     entry = load_plugins().registries["networks"].get(arch)
     path = folder / f"{name}.safetensors"

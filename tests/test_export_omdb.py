@@ -17,12 +17,12 @@ from pathlib import Path
 import pytest
 
 from esrgan_core.cli import main
+from esrgan_core.modelfiles.loader import load_model
 from esrgan_core.runlayout import RunLayout
 from esrgan_core.trainer_api import TrainedNetworks
-from esrgan_plugins.modelfiles.loader import load_model
+from esrgan_core.training.checkpoints import save_models
+from esrgan_core.training.run import resolved_config
 from esrgan_plugins.networks.rrdbnet import RRDBNet, RRDBNetParams
-from esrgan_plugins.training.checkpoints import save_models
-from esrgan_plugins.training.run import resolved_config
 from tests.train_support import context, tiny_config
 from tests.upscale_nets import seeded
 

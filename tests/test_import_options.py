@@ -9,8 +9,8 @@ import yaml
 
 from esrgan_core.cli import main
 from esrgan_core.config import build_config, load_config
+from esrgan_core.degradation.presets import from_basicsr_options, load_preset
 from esrgan_core.errors import ConfigError
-from esrgan_plugins.degradations.presets import from_basicsr_options, load_preset
 from esrgan_plugins.importers import convert_options, is_basicsr_options, options_to_yaml
 
 DEGRADATION = """
@@ -407,9 +407,9 @@ def test_esrnet_target_is_sharpened_once():
     import torch
 
     from esrgan_core.context import RunContext
+    from esrgan_core.degradation.filtering import usm_sharpen
     from esrgan_core.trainer_api import PairRequest
-    from esrgan_plugins.degradations.filtering import usm_sharpen
-    from esrgan_plugins.training.pairs import PairMaker
+    from esrgan_core.training.pairs import PairMaker
 
     config, _ = convert_options(load(REALESRNET_X4PLUS))
     config["queue_size"] = 0

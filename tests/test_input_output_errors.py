@@ -121,7 +121,7 @@ def test_leftover_temp_files_of_a_killed_write_are_removed_by_the_next_upscale(t
 
 def test_leftover_temp_files_in_a_run_folder_are_removed_when_the_run_starts(tmp_path):
     from esrgan_core.atomic import clean_stale_temps
-    from esrgan_plugins.training.run import prepare_run_dir
+    from esrgan_core.training.run import prepare_run_dir
     from tests.train_support import context, tiny_config
 
     run = context(tiny_config(tmp_path / "exp", stages="esrnet")).config.params

@@ -12,7 +12,7 @@ import scipy.special
 import torch
 import torch.nn.functional as F
 
-from esrgan_plugins.degradations.filtering import (
+from esrgan_core.degradation.filtering import (
     filter2d,
     gaussian_taps,
     reflect_pad,

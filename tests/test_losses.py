@@ -7,6 +7,7 @@ import math
 import pytest
 import torch
 
+from esrgan_core.features.vgg import VGGFeatures, VGGFeaturesParams
 from esrgan_core.plugins import load_plugins
 from esrgan_core.schema import from_dict
 from esrgan_plugins.losses import (
@@ -21,7 +22,6 @@ from esrgan_plugins.losses import (
     PixelLossParams,
     gram_matrix,
 )
-from esrgan_plugins.networks.vgg import VGGFeatures, VGGFeaturesParams
 
 
 def _pair(seed=0, shape=(2, 3, 4, 5)):

@@ -11,7 +11,7 @@ import pytest
 import torch
 from PIL import Image
 
-from esrgan_plugins.training.metrics_log import METRICS_FILE, MetricsLog, plot_curves, read_metrics, series
+from esrgan_core.training.metrics_log import METRICS_FILE, MetricsLog, plot_curves, read_metrics, series
 
 
 def fill(log: MetricsLog, iters: range, seed: int = 0) -> list[dict]:

@@ -6,7 +6,7 @@ import platform
 
 import torch
 
-from esrgan_plugins.training.header import (
+from esrgan_core.training.header import (
     ProgressFormatter,
     effective_batch,
     format_count,
@@ -43,7 +43,7 @@ def test_header_reports_versions_device_precision_and_batch():
 
 
 def test_header_with_a_real_accelerator():
-    from esrgan_plugins.training.accel import make_accelerator  # the trainer's own set-up
+    from esrgan_core.training.accel import make_accelerator  # the trainer's own set-up
 
     acc = make_accelerator("no")
     acc.gradient_accumulation_steps = 3  # what a stage sets on the run's Accelerator

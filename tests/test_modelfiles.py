@@ -15,11 +15,11 @@ import esrgan_core
 from esrgan_core.cli import main
 from esrgan_core.errors import ModelFileError
 from esrgan_core.hookspecs import hookimpl
+from esrgan_core.modelfiles.description import LoadedModel
+from esrgan_core.modelfiles.loader import load_model, load_state_dict
+from esrgan_core.modelfiles.writers import network_state_dict, save_pth, save_safetensors
 from esrgan_core.plugins import load_plugins
 from esrgan_core.schema import param
-from esrgan_plugins.modelfiles.description import LoadedModel
-from esrgan_plugins.modelfiles.loader import load_model, load_state_dict
-from esrgan_plugins.modelfiles.writers import network_state_dict, save_pth, save_safetensors
 from esrgan_plugins.networks.discriminator import UNetDiscriminatorParams, UNetDiscriminatorSN
 from esrgan_plugins.networks.rrdbnet import RRDBNet, RRDBNetParams
 from esrgan_plugins.networks.srvgg import SRVGGNetCompact, SRVGGParams
@@ -58,7 +58,7 @@ def save(net: torch.nn.Module, path: Path, registries) -> None:
 
 
 def load_model_from_net(net: torch.nn.Module, registries):
-    from esrgan_plugins.modelfiles.description import describe
+    from esrgan_core.modelfiles.description import describe
 
     entry = next(e for e in registries["networks"].entries() if e.factory is type(net))
     return describe(entry.name, entry.factory, net.params)
@@ -340,7 +340,7 @@ def test_convert_command_rejects_unknown_output_format(tmp_path: Path, capsys) -
 
 @pytest.mark.slow
 def test_convert_reads_ncnn_param_input(tmp_path: Path, registries) -> None:
-    from esrgan_plugins.modelfiles.pretrained import lookup_builtin, source_files
+    from esrgan_core.modelfiles.pretrained import lookup_builtin, source_files
 
     param_file, _ = source_files(lookup_builtin("realesr-animevideov3"))
     assert main(["convert", str(param_file), str(tmp_path / "av3.pth")]) == 0

@@ -99,7 +99,7 @@ def test_non_finite_safetensors_is_refused_at_load(tmp_path):
     from safetensors.torch import save_file
 
     from esrgan_core.errors import ModelFileError
-    from esrgan_plugins.modelfiles.loader import load_model
+    from esrgan_core.modelfiles.loader import load_model
 
     state = _net().state_dict()
     key = list(state)[-1]

@@ -16,7 +16,7 @@ import pytest
 import torch
 
 from esrgan_core.errors import ModelFileError
-from esrgan_plugins.modelfiles.ncnn import read_ncnn
+from esrgan_core.modelfiles.ncnn import read_ncnn
 from esrgan_plugins.networks.rrdbnet import RRDBNet, RRDBNetParams
 from esrgan_plugins.networks.srvgg import SRVGGNetCompact, SRVGGParams
 

@@ -273,7 +273,7 @@ def test_networks_are_registered_with_params_classes() -> None:
     reg = load_plugins().registries["networks"]
     for name, cls in (("rrdbnet", RRDBNet), ("srvgg_compact", SRVGGNetCompact), ("unet_discriminator_sn", UNetDiscriminatorSN)):
         assert reg.get(name).factory is cls and callable(cls.detect)
-    has_vgg = importlib.util.find_spec("esrgan_plugins.networks.vgg") is not None
+    has_vgg = importlib.util.find_spec("esrgan_core.features.vgg") is not None
     assert ("vgg_features" in reg) == has_vgg
 
 

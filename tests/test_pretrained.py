@@ -21,8 +21,8 @@ import torch
 import torch.nn.functional as F
 from safetensors.torch import load_file
 
-from esrgan_plugins.modelfiles.ncnn import read_ncnn
-from esrgan_plugins.modelfiles.pretrained import (
+from esrgan_core.modelfiles.ncnn import read_ncnn
+from esrgan_core.modelfiles.pretrained import (
     BUILTIN_MODELS,
     cache_key,
     list_builtin,
@@ -30,7 +30,7 @@ from esrgan_plugins.modelfiles.pretrained import (
     resolve_builtin,
     source_files,
 )
-from esrgan_plugins.modelfiles.readers import read_safetensors
+from esrgan_core.modelfiles.readers import read_safetensors
 from esrgan_plugins.networks.rrdbnet import RRDBNet, RRDBNetParams
 from esrgan_plugins.networks.srvgg import SRVGGNetCompact, SRVGGParams
 

@@ -23,8 +23,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from esrgan_plugins.training.metrics_log import read_metrics
-from esrgan_plugins.training.state_store import StateStore
+from esrgan_core.training.metrics_log import read_metrics
+from esrgan_core.training.state_store import StateStore
 
 TOTAL_ITER = 8
 CONFIG = f"""

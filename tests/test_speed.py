@@ -16,7 +16,7 @@ from esrgan_core.speed import (
     native_bf16,
     prepare_network,
 )
-from esrgan_plugins.upscale.engine import Upscaler, resolve_precision
+from esrgan_core.upscaling.engine import Upscaler, resolve_precision
 from tests.upscale_nets import ShuffleNet, seeded
 
 ZEN4_FLAGS = "fpu sse2 avx2 avx512f avx512bw avx512_bf16 avx512_vnni"

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from esrgan_plugins.training.state_store import MANIFEST, StateStore, read_manifest, sha256_file, verify_state
+from esrgan_core.training.state_store import MANIFEST, StateStore, read_manifest, sha256_file, verify_state
 
 
 def tensor_writer(value: float, size: int = 1000):

@@ -9,7 +9,7 @@ import torch
 
 from esrgan_core.errors import ConfigError
 from esrgan_core.hookspecs import hookimpl
-from esrgan_plugins.training.run import run_training
+from esrgan_core.training.run import run_training
 from tests.train_support import batches, context, make_loop, tiny_config
 
 
@@ -180,7 +180,7 @@ class _NanLossPlugin:
 
 
 def test_nan_loss_stops_with_a_message_after_saving_the_state_before_it(tmp_path: Path) -> None:
-    from esrgan_plugins.training.loop import TrainingStopped
+    from esrgan_core.training.loop import TrainingStopped
 
     data = tiny_config(tmp_path, stages="esrnet", iters=(6, 1))
     data["stages"][0]["train"]["losses"].append({"type": "nan_after_two"})

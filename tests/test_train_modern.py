@@ -13,9 +13,9 @@ import pytest
 import torch
 import yaml
 
-from esrgan_plugins.training.loss_inputs import StepTensors, provide
-from esrgan_plugins.training.metrics_log import read_metrics
-from esrgan_plugins.training.run import run_training
+from esrgan_core.training.loss_inputs import StepTensors, provide
+from esrgan_core.training.metrics_log import read_metrics
+from esrgan_core.training.run import run_training
 from tests.train_support import LIGHT_DEGRADATION, context, make_loop
 
 TEMPLATE = Path(__file__).resolve().parents[1] / "configs" / "modern_compact_x4.yml"

@@ -12,7 +12,7 @@ import skimage.data
 
 from esrgan_core.hookspecs import hookimpl
 from esrgan_core.images import read_image
-from esrgan_plugins.training.run import run_training
+from esrgan_core.training.run import run_training
 from tests.train_support import context, tiny_config
 
 

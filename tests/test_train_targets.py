@@ -11,11 +11,11 @@ import torch.nn.functional as F
 import yaml
 
 from esrgan_core.cli import main
+from esrgan_core.degradation.filtering import usm_sharpen
 from esrgan_core.hookspecs import hookimpl
 from esrgan_core.schema import param
-from esrgan_plugins.degradations.filtering import usm_sharpen
-from esrgan_plugins.training.loop import TrainingStopped
-from esrgan_plugins.training.run import run_training
+from esrgan_core.training.loop import TrainingStopped
+from esrgan_core.training.run import run_training
 from tests.train_support import batches, context, make_loop, tiny_config
 
 

@@ -14,9 +14,9 @@ import numpy as np
 import pytest
 import skimage.data
 
-from esrgan_core.tiling import tile_grid
-from esrgan_plugins.modelfiles.loader import load_model
-from esrgan_plugins.upscale.engine import Upscaler
+from esrgan_core.modelfiles.loader import load_model
+from esrgan_core.upscaling.engine import Upscaler
+from esrgan_core.upscaling.tiling import tile_grid
 
 pytestmark = pytest.mark.slow
 

@@ -15,9 +15,9 @@ from esrgan_core.cli import main
 from esrgan_core.config import build_config
 from esrgan_core.context import run_config
 from esrgan_core.images import read_image
-from esrgan_plugins.modelfiles.loader import load_model
+from esrgan_core.modelfiles.loader import load_model
+from esrgan_core.upscaling.engine import Upscaler
 from esrgan_plugins.networks.srvgg import SRVGGNetCompact, SRVGGParams
-from esrgan_plugins.upscale.engine import Upscaler
 from esrgan_plugins.upscale.models import interpolate_state_dicts
 from tests.upscale_nets import seeded
 

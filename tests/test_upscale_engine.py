@@ -11,7 +11,7 @@ import torch
 
 from esrgan_core.errors import ConfigError, ModelFileError
 from esrgan_core.images import Image
-from esrgan_plugins.upscale.engine import Upscaler, resolve_precision, to_luma
+from esrgan_core.upscaling.engine import Upscaler, resolve_precision, to_luma
 from esrgan_plugins.upscale.models import general_pair, interpolate_state_dicts
 from tests.upscale_nets import NearestNet, ReducedPrecisionFailure, ShuffleNet, seeded
 

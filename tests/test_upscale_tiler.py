@@ -7,7 +7,7 @@ import pytest
 import skimage.data
 import torch
 
-from esrgan_core.tiling import MIN_TILE, Tiler, axis_placement, axis_weights, tile_for_budget, tile_grid
+from esrgan_core.upscaling.tiling import MIN_TILE, Tiler, axis_placement, axis_weights, tile_for_budget, tile_grid
 from tests.upscale_nets import MemoryLimitedNet, MultipleOf4Net, NearestNet, ShuffleNet, seeded
 
 

@@ -14,8 +14,8 @@ import pytest
 
 from esrgan_core.cli import main
 from esrgan_core.images import Image
-from esrgan_plugins.modelfiles.loader import load_model
-from esrgan_plugins.upscale.engine import Upscaler
+from esrgan_core.modelfiles.loader import load_model
+from esrgan_core.upscaling.engine import Upscaler
 from tests.video_support import frames, make_video, packets, psnr, tiny_x4_model
 
 

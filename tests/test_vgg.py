@@ -7,7 +7,7 @@ import torch
 import torchvision
 
 from esrgan_core.errors import MissingWeightsError, ModelFileError
-from esrgan_plugins.networks.vgg import LAYER_NAMES, WEIGHT_FILES, VGGFeatures, VGGFeaturesParams
+from esrgan_core.features.vgg import LAYER_NAMES, WEIGHT_FILES, VGGFeatures, VGGFeaturesParams
 
 # Reference §2.4: positions in torchvision vgg19().features.
 REFERENCE_INDEX = {

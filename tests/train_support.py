@@ -47,9 +47,9 @@ def make_loop(ctx: RunContext, index: int = 0, stage_dir: Path | None = None, pr
     micro-batch through the real pair step and the trainer."""
     from esrgan_core.runlayout import StageLayout
     from esrgan_core.trainer_api import StageContext
-    from esrgan_plugins.training.accel import make_accelerator
-    from esrgan_plugins.training.config import stage_precision
-    from esrgan_plugins.training.loop import StageLoop
+    from esrgan_core.training.accel import make_accelerator
+    from esrgan_core.training.config import stage_precision
+    from esrgan_core.training.loop import StageLoop
 
     run = ctx.config.params
     spec = run.stages[index]
@@ -62,7 +62,7 @@ def make_loop(ctx: RunContext, index: int = 0, stage_dir: Path | None = None, pr
 
 def batches(loop: Any) -> Any:
     """The loop's endless training batches (from micro-batch 0)."""
-    from esrgan_plugins.training.data import make_train_loader
+    from esrgan_core.training.data import make_train_loader
 
     run = loop.run
     return iter(make_train_loader(loop.train_set, run.datasets.train.batch_size_per_gpu, 0, seed=0, rank=0, world=1, start=0))

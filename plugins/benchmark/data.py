@@ -28,6 +28,7 @@ import esrgan_core
 from esrgan_core.cache import cache_dir
 from esrgan_core.errors import ConfigError, DataError
 from esrgan_core.images import centre_crop, from_tensor01, list_images, read_rgb01, to_tensor01, write_image
+from esrgan_core.photos import PHOTOS, load_photo, resolve_path
 from esrgan_core.registry import Registries
 from esrgan_core.schema import to_plain
 from esrgan_core.seeding import make_generator
@@ -62,8 +63,6 @@ def _limit(items: list[Any], max_images: int) -> list[Any]:
 
 
 def builtin_hr(entry: Any, scale: int) -> list[tuple[str, np.ndarray]]:
-    from esrgan_plugins.datasets.skimage_photos import PHOTOS, load_photo
-
     names = _limit(list(PHOTOS), entry.max_images)
     return [(n, centre_crop(load_photo(n).astype(np.float32) / 255.0, entry.max_size, scale)) for n in names]
 
@@ -74,8 +73,7 @@ def folder_hr(entry: Any, scale: int, base_dir: Path, index: int) -> list[tuple[
 
 
 def _resolve(folder: Path, base_dir: Path, key: str) -> Path:
-    p = folder.expanduser()
-    p = p if p.is_absolute() else base_dir / p
+    p = resolve_path(folder, base_dir)
     if not p.is_dir():
         raise ConfigError(f"folder {p} does not exist", path=key)
     return p
@@ -103,8 +101,8 @@ def paired(entry: Any, scale: int, base_dir: Path, index: int) -> list[Pair]:
 
 def recipe_pipeline(recipe: Any, scale: int, registries: Registries, key: str) -> tuple[Any, list[dict[str, Any]]]:
     """``(Pipeline, its stages as plain data with every option)`` of a resolved recipe (or a preset name)."""
-    from esrgan_plugins.degradations.pipeline import Pipeline
-    from esrgan_plugins.degradations.recipe import resolve_recipe
+    from esrgan_core.degradation.pipeline import Pipeline
+    from esrgan_core.degradation.recipe import resolve_recipe
 
     recipe = resolve_recipe(recipe, key, registries)
     recipe.check_scale(scale, key, "benchmark")

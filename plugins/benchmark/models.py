@@ -81,9 +81,9 @@ def default_label(ref: str, file: Path | None) -> str:
 
 
 def model_method(ref: str, label: str | None, *, scale: int, index: int, upscaler_options: dict[str, Any]) -> Method:
-    """Load one model entry and wrap it in an :class:`~esrgan_plugins.upscale.engine.Upscaler`."""
-    from esrgan_plugins.modelfiles.loader import load_model
-    from esrgan_plugins.upscale.engine import Upscaler
+    """Load one model entry and wrap it in an :class:`~esrgan_core.upscaling.engine.Upscaler`."""
+    from esrgan_core.modelfiles.loader import load_model
+    from esrgan_core.upscaling.engine import Upscaler
 
     path = Path(ref).expanduser()
     file = latest_export(path) if path.is_dir() else (path if path.is_file() else None)

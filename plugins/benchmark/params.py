@@ -25,10 +25,10 @@ from typing import Literal, Union
 
 import attrs
 
+from esrgan_core.degradation.recipe import resolve_recipe
 from esrgan_core.errors import ParamError
 from esrgan_core.registry import ComponentSpec
 from esrgan_core.schema import param
-from esrgan_plugins.degradations.recipe import resolve_recipe
 
 BUILTIN_DATASETS = ("skimage_x4plus",)
 RESERVED_LABELS = ("bicubic", "LR", "HR")

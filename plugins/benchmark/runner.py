@@ -20,6 +20,7 @@ from esrgan_core.context import RunContext
 from esrgan_core.errors import ConfigError
 from esrgan_core.grid import write_grid
 from esrgan_core.optional_metrics import build_available
+from esrgan_core.photos import base_dir
 from esrgan_plugins.benchmark.data import TestSet, default_cache_dir, load_test_set
 from esrgan_plugins.benchmark.figures import crop_box, cut, write_scatter
 from esrgan_plugins.benchmark.models import Method, build_methods
@@ -87,7 +88,7 @@ def run_benchmark(params: BenchmarkParams, ctx: RunContext) -> int:
     """Run the benchmark and write every output file into ``params.output``."""
     metrics = build_metrics(params, ctx)
     cache = Path(params.cache_dir).expanduser() if params.cache_dir else default_cache_dir()
-    sets = [load_test_set(d, i, scale=params.scale, registries=ctx.registries, base_dir=Path.cwd(), cache_dir=cache)
+    sets = [load_test_set(d, i, scale=params.scale, registries=ctx.registries, base_dir=base_dir(), cache_dir=cache)
             for i, d in enumerate(params.dataset_entries())]
     methods = build_methods(params)
     out = Path(params.output)

@@ -16,13 +16,10 @@ import numpy as np
 import torch
 
 from esrgan_core.errors import ParamError
+from esrgan_core.photos import PHOTOS, PREFIX, load_photo
 from esrgan_core.schema import param
 from esrgan_plugins.datasets.base import SeededImageDataset
 from esrgan_plugins.datasets.transforms import crop_pad_augment, to_chw
-
-PHOTOS: tuple[str, ...] = (
-    "astronaut", "chelsea", "coffee", "rocket", "hubble_deep_field", "retina", "immunohistochemistry", "stereo_motorcycle",
-)
 
 
 @attrs.frozen
@@ -49,19 +46,6 @@ class SkimagePhotosParams:
         return tuple(n for n in PHOTOS if (not self.only or n in self.only) and n not in self.exclude)
 
 
-def load_photo(name: str) -> np.ndarray:
-    """HWC RGB uint8 of one photo from ``skimage.data`` (bundled with the package)."""
-    import skimage.data
-
-    img = getattr(skimage.data, name)()
-    if isinstance(img, tuple):  # stereo_motorcycle: (left, right, disparity)
-        img = img[0]
-    img = np.asarray(img)
-    if img.ndim == 2:
-        img = np.repeat(img[..., None], 3, axis=2)
-    return np.ascontiguousarray(img[..., :3])
-
-
 class SkimagePhotosDataset(SeededImageDataset):
     """The selected photos held in memory as uint8; item ``i`` is photo ``i % count``."""
 
@@ -86,4 +70,4 @@ class SkimagePhotosDataset(SeededImageDataset):
     def load(self, source: int, g: torch.Generator) -> dict[str, Any]:
         p = self.params
         patch = crop_pad_augment(self.photos[source], p.patch_size, p.use_hflip, p.use_rot, g)
-        return {"gt": to_chw(patch.astype(np.float32) / 255.0), "gt_path": f"skimage:{self.names[source]}"}
+        return {"gt": to_chw(patch.astype(np.float32) / 255.0), "gt_path": f"{PREFIX}{self.names[source]}"}

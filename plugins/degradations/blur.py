@@ -9,10 +9,10 @@ import attrs
 import torch
 
 from esrgan_core.degradation import DegradationBatch
+from esrgan_core.degradation import sampling as S
+from esrgan_core.degradation.checks import check_odd_range, check_probs, check_range, check_unique
+from esrgan_core.degradation.filtering import filter2d
 from esrgan_core.schema import param
-from esrgan_plugins.degradations import sampling as S
-from esrgan_plugins.degradations.checks import check_odd_range, check_probs, check_range, check_unique
-from esrgan_plugins.degradations.filtering import filter2d
 from esrgan_plugins.degradations.kernels import FAMILIES, mixed_kernels, sinc_kernels
 
 Family = Literal["iso", "aniso", "generalized_iso", "generalized_aniso", "plateau_iso", "plateau_aniso"]

@@ -15,11 +15,11 @@ import attrs
 import torch
 
 from esrgan_core.degradation import DegradationBatch, Stage, run_parts, run_stages
+from esrgan_core.degradation import sampling as S
+from esrgan_core.degradation.checks import check_probs
 from esrgan_core.errors import ParamError
 from esrgan_core.registry import ComponentSpec
 from esrgan_core.schema import param
-from esrgan_plugins.degradations import sampling as S
-from esrgan_plugins.degradations.checks import check_probs
 
 Builder = Callable[[ComponentSpec], Stage]
 

@@ -21,9 +21,9 @@ import attrs
 import torch
 
 from esrgan_core.degradation import DegradationBatch
+from esrgan_core.degradation import sampling as S
 from esrgan_core.errors import ParamError
 from esrgan_core.schema import param
-from esrgan_plugins.degradations import sampling as S
 from esrgan_plugins.degradations.jpeg_codec import codec_jpeg
 from esrgan_plugins.degradations.jpeg_diff import diff_jpeg
 

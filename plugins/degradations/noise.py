@@ -13,11 +13,11 @@ import attrs
 import torch
 
 from esrgan_core.degradation import DegradationBatch
+from esrgan_core.degradation import sampling as S
+from esrgan_core.degradation.checks import check_range
+from esrgan_core.degradation.filtering import rgb_to_gray
+from esrgan_core.degradation.levels import quantize
 from esrgan_core.schema import param
-from esrgan_plugins.degradations import sampling as S
-from esrgan_plugins.degradations.checks import check_range
-from esrgan_plugins.degradations.filtering import rgb_to_gray
-from esrgan_plugins.degradations.quantize import quantize
 
 
 @attrs.frozen

@@ -18,12 +18,13 @@ import torch
 import torch.nn.functional as F
 
 from esrgan_core.atomic import atomic_write_text
+from esrgan_core.degradation.filtering import reflect_pad
+from esrgan_core.degradation.pipeline import Pipeline
+from esrgan_core.degradation.recipe import resolve_recipe
 from esrgan_core.images import read_rgb01, write_image
+from esrgan_core.photos import PREFIX, load_photo
 from esrgan_core.registry import ComponentSpec, Registries
 from esrgan_core.schema import from_dict, param
-from esrgan_plugins.degradations.filtering import reflect_pad
-from esrgan_plugins.degradations.pipeline import Pipeline
-from esrgan_plugins.degradations.recipe import resolve_recipe
 
 log = logging.getLogger(__name__)
 SKIMAGE_PHOTOS = ("astronaut", "coffee", "chelsea", "rocket")
@@ -45,9 +46,7 @@ def _photos(paths: tuple[Path, ...]) -> list[tuple[str, np.ndarray]]:
     """(name, HWC RGB float32 [0,1]) for each image."""
     if paths:
         return [(str(p), read_rgb01(p)) for p in paths]
-    from skimage import data
-
-    return [(f"skimage:{n}", getattr(data, n)().astype(np.float32) / 255.0) for n in SKIMAGE_PHOTOS]
+    return [(f"{PREFIX}{n}", load_photo(n).astype(np.float32) / 255.0) for n in SKIMAGE_PHOTOS]
 
 
 def _random_crop(img: np.ndarray, size: int, gen: torch.Generator) -> tuple[torch.Tensor, list[int]]:

@@ -9,18 +9,13 @@ import attrs
 import torch
 
 from esrgan_core.degradation import DegradationBatch
+from esrgan_core.degradation.levels import quantize
 from esrgan_core.schema import param
 
 
 @attrs.frozen
 class QuantizeParams:
     bits: int = param(8, ge=1, le=16, help="bit depth of the levels (2^bits - 1 steps)")
-
-
-def quantize(x: torch.Tensor, bits: int = 8) -> torch.Tensor:
-    """Round RGB float [0,1] values to the nearest of 2^bits levels (half-to-even)."""
-    peak = float(2**bits - 1)
-    return torch.clamp(torch.round(x * peak), 0, peak) / peak
 
 
 class QuantizeStage:

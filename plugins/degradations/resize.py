@@ -16,10 +16,10 @@ import torch
 import torch.nn.functional as F
 
 from esrgan_core.degradation import DegradationBatch
+from esrgan_core.degradation import sampling as S
+from esrgan_core.degradation.checks import check_probs, check_unique
 from esrgan_core.errors import ParamError
 from esrgan_core.schema import param
-from esrgan_plugins.degradations import sampling as S
-from esrgan_plugins.degradations.checks import check_probs, check_unique
 
 Mode = Literal["area", "bilinear", "bicubic", "nearest", "nearest-exact"]
 TYPES = ("up", "down", "keep")

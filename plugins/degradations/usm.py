@@ -4,7 +4,7 @@ The source is always ``gt`` (RGB float [0,1] NCHW). ``targets`` says where the s
 goes: ``lq`` (the image the rest of the pipeline degrades; both official models degrade the
 sharpened GT) and/or ``gt_usm`` (kept beside the batch, e.g. for the preview). Whether training
 *targets* the sharpened GT is not a stage's decision: the training-pair step decides it once
-(``esrgan_plugins.training.pairs``), reusing this stage's ``gt_usm`` when it holds one.
+(``esrgan_core.training.pairs``), reusing this stage's ``gt_usm`` when it holds one.
 """
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ import attrs
 import torch
 
 from esrgan_core.degradation import DegradationBatch
+from esrgan_core.degradation.checks import check_unique
+from esrgan_core.degradation.filtering import usm_sharpen
 from esrgan_core.errors import ParamError
 from esrgan_core.schema import param
-from esrgan_plugins.degradations.checks import check_unique
-from esrgan_plugins.degradations.filtering import usm_sharpen
 
 Target = Literal["gt_usm", "lq"]
 

@@ -3,7 +3,7 @@
 Pieces: :mod:`.formats` (writers, each checked before it counts), :mod:`.ncnn_writer` (ncnn graphs of
 RRDBNet/SRVGGNetCompact), :mod:`.check` (runtime vs PyTorch on a real photo), :mod:`.omdb` (a run
 folder -> release files + OpenModelDB JSON), :mod:`.command` (argparse front end). The runtimes that
-run exported files live in :mod:`esrgan_plugins.upscale.runtimes` (``upscale --engine``).
+run exported files live in :mod:`esrgan_core.upscaling.runtimes` (``upscale --engine``).
 See docs/export.md.
 """
 

@@ -71,8 +71,8 @@ def target(output: str, fmt: str, name: str, scale: int, fp16: bool) -> Path:
 def export_model(model: str, output: str, fmt: str, *, fp16: bool = False, fp32: bool = False, opset: int | None = None,
                  name: str | None = None) -> list[str]:
     """Export ``model``; returns the lines to print (files written, check results)."""
+    from esrgan_core.modelfiles.loader import load_model
     from esrgan_plugins.export import formats
-    from esrgan_plugins.modelfiles.loader import load_model
 
     if fmt not in FORMATS:
         raise ConfigError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}", path="format")

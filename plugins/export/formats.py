@@ -24,10 +24,10 @@ import torch
 import esrgan_core
 from esrgan_core.atomic import atomic_path
 from esrgan_core.errors import ModelFileError
+from esrgan_core.modelfiles.description import LoadedModel
+from esrgan_core.upscaling.runtimes import NcnnNetwork, OnnxNetwork, require
 from esrgan_plugins.export.check import CheckResult, check_runtime
 from esrgan_plugins.export.ncnn_writer import NcnnUnsupported, ncnn_graph
-from esrgan_plugins.modelfiles.description import LoadedModel
-from esrgan_plugins.upscale.runtimes import NcnnNetwork, OnnxNetwork, require
 
 DEFAULT_OPSET = 17
 DUMMY_SIDE = 32
@@ -97,7 +97,7 @@ def _raise_unless(result: CheckResult, path: Path) -> None:
 
 def export_weights(loaded: LoadedModel, path: Path, *, fp16: bool = False) -> None:
     """``.safetensors`` (with architecture metadata) or Real-ESRGAN ``.pth`` (``{'params': ...}``)."""
-    from esrgan_plugins.modelfiles.writers import network_state_dict, save_pth, save_safetensors
+    from esrgan_core.modelfiles.writers import network_state_dict, save_pth, save_safetensors
 
     weights = network_state_dict(loaded.network)
     if fp16:

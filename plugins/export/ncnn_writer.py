@@ -1,7 +1,7 @@
 """Write Real-ESRGAN networks as ncnn ``.param``/``.bin`` pairs (what realesrgan-ncnn-vulkan and Upscayl run).
 
 The graphs are those of Real-ESRGAN's own ncnn files (onnx2ncnn + ncnnoptimize), which our reader
-(:mod:`esrgan_plugins.modelfiles.ncnn`) recognises: blob ``data`` in, ``output`` out; 3x3 convolutions
+(:mod:`esrgan_core.modelfiles.ncnn`) recognises: blob ``data`` in, ``output`` out; 3x3 convolutions
 with fused leaky ReLU (``9=2``) or ReLU (``9=1``), ``PReLU`` layers, ``Concat``, ``Eltwise`` (weighted
 sums), ``BinaryOp`` adds, nearest ``Interp`` and ``PixelShuffle``. ``Split`` layers are inserted
 wherever a blob feeds several layers, as ncnn requires.
@@ -20,7 +20,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from esrgan_plugins.modelfiles.ncnn_format import NCNN_MAGIC, TAG_FP16
+from esrgan_core.modelfiles.ncnn_format import NCNN_MAGIC, TAG_FP16
 
 LEAKY = "9=2 -23310=1,{:e}"
 

@@ -24,9 +24,9 @@ import yaml
 
 from esrgan_core.atomic import atomic_write_text
 from esrgan_core.errors import ModelFileError
+from esrgan_core.modelfiles.description import LoadedModel
 from esrgan_core.runlayout import RunLayout
 from esrgan_plugins.export.command import writable_folder
-from esrgan_plugins.modelfiles.description import LoadedModel
 
 MODEL_ID = re.compile(r"^\d+x-[a-zA-Z0-9]+(?:-[a-zA-Z0-9]+)*$")  # OpenModelDB's ModelIdPattern
 ARCHITECTURES = {"rrdbnet": "esrgan", "srvgg_compact": "compact"}  # ours -> OpenModelDB architecture ids
@@ -56,7 +56,7 @@ def release_weights(run: Path) -> tuple[Path, list[int]]:
     found = [f for f in files if f.is_file()]
     if not found:
         raise ModelFileError("no stage has models/net_g_ema_latest.safetensors; is this a training run folder?", file=run)
-    from esrgan_plugins.modelfiles.readers import read_safetensors
+    from esrgan_core.modelfiles.readers import read_safetensors
 
     iterations = [int(read_safetensors(f)[1].get("iteration", 0)) for f in found]
     return found[-1], iterations
@@ -106,9 +106,9 @@ def resource(path: Path, kind: str) -> dict[str, Any]:
 def export_release(run: Path, out: Path, *, author: str | None = None, licence: str | None = None, name: str | None = None,
                    opset: int | None = None) -> list[str]:
     """Write the release files and the JSON; returns the lines to print."""
+    from esrgan_core.modelfiles.loader import load_model
     from esrgan_plugins.export.formats import DEFAULT_OPSET, export_onnx, export_weights
     from esrgan_plugins.export.samples import write_samples
-    from esrgan_plugins.modelfiles.loader import load_model
 
     if not run.is_dir():
         raise ModelFileError("not a folder; --omdb takes a training run folder (experiments/NAME)", file=run)

@@ -2,7 +2,7 @@
 
 The LQ images are the ones the run validates on (``datasets.val`` of its ``config.yml``: a paired
 dataset's ``lq``, or an HR image degraded once with the run's seeded pipeline), built through the
-training plugin's :class:`~esrgan_plugins.training.validation.Validator`. Each LQ is centre-cropped
+training plugin's :class:`~esrgan_core.training.validation.Validator`. Each LQ is centre-cropped
 to at most ``side`` px (pages show crops), upscaled with the exported model, and written as
 ``{name}_LR.png`` / ``{name}_SR.png`` (RGB, 8 bit).
 """
@@ -14,7 +14,8 @@ from pathlib import Path
 
 from esrgan_core.errors import EsrganError
 from esrgan_core.images import write_image
-from esrgan_plugins.modelfiles.description import LoadedModel
+from esrgan_core.modelfiles.description import LoadedModel
+from esrgan_core.photos import base_dir
 
 log = logging.getLogger(__name__)
 
@@ -23,20 +24,20 @@ def validation_pairs(run: Path) -> list[tuple[str, object]]:
     """``(name, 1x3xHxW LQ tensor)`` of the run's validation set; [] when the run has none."""
     from esrgan_core.config import load_config
     from esrgan_core.context import RunContext
-    from esrgan_plugins.training.validation import Validator
+    from esrgan_core.training.validation import Validator
 
     config, host = load_config(run / "config.yml")
     params = config.params
     if getattr(getattr(params, "datasets", None), "val", None) is None:
         return []
-    validator = Validator(params, RunContext(host, config), Path.cwd())
+    validator = Validator(params, RunContext(host, config), base_dir())
     return [(name, lq) for name, lq, _ in validator.pairs]
 
 
 def write_samples(run: Path, loaded: LoadedModel, folder: Path, *, limit: int = 3, side: int = 128) -> list[tuple[Path, Path]]:
     """Write up to ``limit`` LR/SR pairs into ``folder``; returns their paths (none without validation images)."""
     from esrgan_core.images import from_tensor01
-    from esrgan_plugins.upscale.engine import Upscaler
+    from esrgan_core.upscaling.engine import Upscaler
 
     try:
         pairs = validation_pairs(run)[:limit]

@@ -83,7 +83,7 @@ def network(r: OptionReader, key: str) -> dict[str, Any]:
 
 def degradation(r: OptionReader, data: Mapping[str, Any], scale: int) -> str | list[dict[str, Any]]:
     """The degradation reader of the flat knobs; the shipped preset's name when the stage lists are equal."""
-    from esrgan_plugins.degradations.presets import from_basicsr_options, load_preset, preset_names
+    from esrgan_core.degradation.presets import from_basicsr_options, load_preset, preset_names
 
     stages = from_basicsr_options(data)
     for key in DEGRADATION_KEYS:

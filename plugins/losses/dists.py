@@ -27,10 +27,10 @@ import torch.nn.functional as F
 from torch import nn
 
 from esrgan_core.errors import ModelFileError
+from esrgan_core.features.vgg import WEIGHT_FILES, VGGFeatures, VGGFeaturesParams
 from esrgan_core.schema import param
 from esrgan_plugins.losses.backbones import backbone_file, package_file
 from esrgan_plugins.losses.base import TargetLoss
-from esrgan_plugins.networks.vgg import WEIGHT_FILES, VGGFeatures, VGGFeaturesParams
 
 STAGES = ("relu1_2", "relu2_2", "relu3_3", "relu4_3", "relu5_3")
 CHANNELS = (3, 64, 128, 256, 512, 512)

@@ -22,7 +22,7 @@ from typing import Literal
 import attrs
 import torch
 
-from esrgan_core.lpips_net import BACKBONES, build_lpips
+from esrgan_core.features.lpips_net import BACKBONES, build_lpips
 from esrgan_core.schema import param
 from esrgan_core.weights import resolve
 from esrgan_plugins.losses.base import TargetLoss

@@ -16,10 +16,10 @@ import torch
 import torch.nn.functional as F
 
 from esrgan_core.errors import ParamError
+from esrgan_core.features.vgg import LAYER_NAMES, WEIGHT_FILES, VGGFeatures, VGGFeaturesParams
 from esrgan_core.schema import param
 from esrgan_plugins.losses.backbones import backbone_file
 from esrgan_plugins.losses.base import Loss
-from esrgan_plugins.networks.vgg import LAYER_NAMES, WEIGHT_FILES, VGGFeatures, VGGFeaturesParams
 
 DEFAULT_LAYER_WEIGHTS = {"conv1_2": 0.1, "conv2_2": 0.1, "conv3_4": 1.0, "conv4_4": 1.0, "conv5_4": 1.0}
 

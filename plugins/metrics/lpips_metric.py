@@ -25,7 +25,7 @@ import torch
 
 from esrgan_core.devices import resolve_device
 from esrgan_core.errors import MissingWeightsError
-from esrgan_core.lpips_net import BACKBONES, build_lpips
+from esrgan_core.features.lpips_net import BACKBONES, build_lpips
 from esrgan_core.schema import param
 from esrgan_core.weights import resolve
 from esrgan_plugins.metrics.base import check_pair, rgb_u8

@@ -24,8 +24,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def convert(src: str | Path, dst: str | Path, *, prefer_ema: bool = True) -> str:
     """Convert ``src`` to ``dst`` (format by ``dst``'s extension); returns the architecture written."""
-    from esrgan_plugins.modelfiles.loader import load_model
-    from esrgan_plugins.modelfiles.writers import network_state_dict, save_pth, save_safetensors
+    from esrgan_core.modelfiles.loader import load_model
+    from esrgan_core.modelfiles.writers import network_state_dict, save_pth, save_safetensors
 
     dst = Path(dst)
     suffix = dst.suffix.lower()

@@ -16,7 +16,7 @@ from esrgan_plugins.networks.rrdbnet import RRDBNet, RRDBNetParams
 from esrgan_plugins.networks.srvgg import SRVGGNetCompact, SRVGGParams
 from esrgan_plugins.networks.vgg_discriminator import VGGDiscriminatorParams, VGGStyleDiscriminator
 
-VGG_MODULE = "esrgan_plugins.networks.vgg"
+VGG_MODULE = "esrgan_core.features.vgg"
 
 
 @hookimpl
@@ -32,7 +32,7 @@ def register_networks(register: Register) -> None:
     register("vgg_discriminator", VGGStyleDiscriminator, params=VGGDiscriminatorParams,
              help="ESRGAN VGG-style discriminator on 128x128 patches (BasicSR VGGStyleDiscriminator keys)")
     if importlib.util.find_spec(VGG_MODULE) is not None:  # written separately; absent in partial checkouts
-        from esrgan_plugins.networks.vgg import VGGFeatures, VGGFeaturesParams
+        from esrgan_core.features.vgg import VGGFeatures, VGGFeaturesParams
 
         register("vgg_features", VGGFeatures, params=VGGFeaturesParams,
                  help="VGG19 feature extractor for perceptual losses (ImageNet weights via esrgan_core.weights)")

@@ -135,6 +135,6 @@ class RRDBNet(nn.Module):
 
     @staticmethod
     def describe(params: RRDBNetParams) -> dict[str, Any]:
-        """Facts for a model description (see ``esrgan_plugins.modelfiles.description``)."""
+        """Facts for a model description (see ``esrgan_core.modelfiles.description``)."""
         return {"scale": params.scale, "in_channels": params.num_in_ch, "out_channels": params.num_out_ch,
                 "size_multiple": UNSHUFFLE[params.scale], "supports_half": True, "supports_bfloat16": True}

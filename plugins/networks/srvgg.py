@@ -106,6 +106,6 @@ class SRVGGNetCompact(nn.Module):
 
     @staticmethod
     def describe(params: SRVGGParams) -> dict[str, Any]:
-        """Facts for a model description (see ``esrgan_plugins.modelfiles.description``)."""
+        """Facts for a model description (see ``esrgan_core.modelfiles.description``)."""
         return {"scale": params.upscale, "in_channels": params.num_in_ch, "out_channels": params.num_out_ch,
                 "size_multiple": 1, "supports_half": True, "supports_bfloat16": True}

@@ -12,8 +12,8 @@ from __future__ import annotations
 from typing import Any
 
 from esrgan_core.hookspecs import Register, hookimpl
-from esrgan_plugins.training.config import ESRGANStageParams, ESRNetStageParams, RunParams
-from esrgan_plugins.training.preflight import preflight_config  # noqa: F401  (hook implementation)
+from esrgan_core.training.config import ESRGANStageParams, ESRNetStageParams, RunParams
+from esrgan_core.training.preflight import preflight_config  # noqa: F401  (hook implementation)
 
 
 def _esrnet(params: Any, context: Any) -> Any:
@@ -29,7 +29,7 @@ def _esrgan(params: Any, context: Any) -> Any:
 
 
 def _train(params: Any, context: Any) -> int:
-    from esrgan_plugins.training.run import run_training
+    from esrgan_core.training.run import run_training
 
     return run_training(params, context)
 

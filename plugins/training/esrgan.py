@@ -17,11 +17,11 @@ from typing import Any, Mapping
 import torch
 
 from esrgan_core.errors import ConfigError
+from esrgan_core.modelfiles.fit import load_into
+from esrgan_core.modelfiles.loader import read_state_dict
 from esrgan_core.trainer_api import SEED_NETWORK_D, StageContext, Step, TrainedNetworks
-from esrgan_plugins.modelfiles.fit import load_into
-from esrgan_plugins.modelfiles.loader import read_state_dict
-from esrgan_plugins.training.base import GeneratorTrainer
-from esrgan_plugins.training.optim import build_optimizer, build_scheduler
+from esrgan_core.training.base import GeneratorTrainer
+from esrgan_core.training.optim import build_optimizer, build_scheduler
 
 
 class ESRGANTrainer(GeneratorTrainer):

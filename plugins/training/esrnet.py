@@ -11,7 +11,7 @@ from typing import Any, Mapping
 import torch
 
 from esrgan_core.trainer_api import StageContext, Step
-from esrgan_plugins.training.base import GeneratorTrainer
+from esrgan_core.training.base import GeneratorTrainer
 
 
 class ESRNetTrainer(GeneratorTrainer):

@@ -19,7 +19,7 @@ from tqdm.contrib.logging import logging_redirect_tqdm
 from esrgan_core.atomic import clean_stale_temps
 from esrgan_core.errors import ConfigError, EsrganError, ImageError, UnreadableImageError, short_message
 from esrgan_core.images import IMAGE_EXTENSIONS, list_images, read_image, write_image
-from esrgan_plugins.upscale.engine import Upscaler
+from esrgan_core.upscaling.engine import Upscaler
 from esrgan_plugins.upscale.models import general_pair, load_network
 from esrgan_plugins.upscale.params import UpscaleParams
 from esrgan_plugins.upscale.verify import check_output_option, verify_output
@@ -65,7 +65,7 @@ def _model_choice(params: UpscaleParams) -> tuple[str, str | None, float | None]
 def build_upscaler(params: UpscaleParams) -> tuple[Upscaler, object]:
     """Load the model(s) named in ``params``; returns the upscaler and the model description."""
     if params.engine != "torch":
-        from esrgan_plugins.upscale.runtimes import load_runtime
+        from esrgan_core.upscaling.runtimes import load_runtime
 
         loaded, precision, device = load_runtime(params.engine, params.model), "fp32", "cpu"
     else:

@@ -60,7 +60,7 @@ def general_pair(model: str, model2: str | None, denoise_strength: float) -> tup
 
 def load_network(model: str, model2: str | None = None, weight: float | None = None) -> Any:
     """A ``LoadedModel`` for ``model``; with ``model2`` its weights are interpolated by ``weight``."""
-    from esrgan_plugins.modelfiles.loader import load_model
+    from esrgan_core.modelfiles.loader import load_model
 
     loaded = load_model(model)
     if model2 is None or weight is None:

@@ -13,7 +13,7 @@ import numpy as np
 
 from esrgan_core.errors import ConfigError, ImageError
 from esrgan_core.images import IMAGE_EXTENSIONS
-from esrgan_plugins.upscale.engine import BLACK_IN, BLACK_OUT
+from esrgan_core.upscaling.engine import BLACK_IN, BLACK_OUT
 from esrgan_plugins.upscale.video_io import VIDEO_EXTENSIONS
 
 # Image formats people may name in -o that we cannot write: an error, not a folder named "x.gif".

@@ -22,8 +22,8 @@ from tqdm import tqdm
 
 from esrgan_core.atomic import atomic_path
 from esrgan_core.images import Image
-from esrgan_core.tiling import Tiler
-from esrgan_plugins.upscale.engine import Upscaler, resize01
+from esrgan_core.upscaling.engine import Upscaler, resize01
+from esrgan_core.upscaling.tiling import Tiler
 from esrgan_plugins.upscale.params import UpscaleParams
 from esrgan_plugins.upscale.verify import output_problem
 from esrgan_plugins.upscale.video_encode import EncodeSpec, SegmentWriter, assemble, codec_options, preflight

@@ -12,10 +12,10 @@ import attrs
 import torch
 
 from esrgan_core.degradation import DegradationBatch, Stage, run_stages
+from esrgan_core.degradation.levels import quantize
 from esrgan_core.errors import ConfigError
 from esrgan_core.registry import ComponentSpec, Registries
 from esrgan_core.schema import from_dict, param
-from esrgan_plugins.degradations.quantize import quantize
 
 
 @attrs.frozen
@@ -45,7 +45,7 @@ class Pipeline:
 
     @classmethod
     def from_recipe(cls, recipe: Any, registries: Registries) -> Pipeline:
-        """The pipeline of a resolved :class:`~esrgan_plugins.degradations.recipe.Recipe`."""
+        """The pipeline of a resolved :class:`~esrgan_core.degradation.recipe.Recipe`."""
         return cls(recipe.stages, registries)
 
     @classmethod

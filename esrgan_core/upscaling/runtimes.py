@@ -19,7 +19,7 @@ import torch
 from torch import nn
 
 from esrgan_core.errors import ConfigError, ModelFileError
-from esrgan_plugins.modelfiles.description import LoadedModel, ModelDescription
+from esrgan_core.modelfiles.description import LoadedModel, ModelDescription
 
 ENGINES = ("torch", "onnxruntime", "ncnn")
 PROBE = 32  # side of the probe image used to find the scale of a file without metadata
@@ -121,7 +121,7 @@ def runtime_network(engine: str, path: str | Path, threads: int = 0) -> RuntimeN
 
 def _ncnn_metadata(param: Path) -> dict[str, str]:
     """What our ncnn reader recognises (RRDBNet/SRVGGNetCompact graphs), as ONNX-style metadata; {} otherwise."""
-    from esrgan_plugins.modelfiles.ncnn import read_ncnn
+    from esrgan_core.modelfiles.ncnn import read_ncnn
 
     try:
         _, info = read_ncnn(param)

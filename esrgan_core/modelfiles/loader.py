@@ -16,10 +16,10 @@ from typing import Any, Mapping
 import torch
 
 from esrgan_core.errors import ModelFileError
+from esrgan_core.modelfiles.build import build_model
+from esrgan_core.modelfiles.description import LoadedModel
+from esrgan_core.modelfiles.readers import PTH_SUFFIXES, canonicalize, read_pth, read_safetensors
 from esrgan_core.registry import Registries
-from esrgan_plugins.modelfiles.build import build_model
-from esrgan_plugins.modelfiles.description import LoadedModel
-from esrgan_plugins.modelfiles.readers import PTH_SUFFIXES, canonicalize, read_pth, read_safetensors
 
 log = logging.getLogger(__name__)
 DEFAULT_PARAM_KEYS = ("params", "params_ema")  # a bare state dict is accepted for these
@@ -36,7 +36,7 @@ def resolve_ref(ref: str | Path) -> tuple[Path, str]:
     text = str(ref)
     if "/" not in text and "\\" not in text:
         try:
-            from esrgan_plugins.modelfiles.pretrained import resolve_builtin
+            from esrgan_core.modelfiles.pretrained import resolve_builtin
         except ImportError:
             resolve_builtin = None
         found = resolve_builtin(text) if resolve_builtin is not None else None
@@ -62,7 +62,7 @@ def read_weights(path: str | Path, *, prefer_ema: bool = True) -> tuple[dict[str
     """The canonical state dict of a weight file and what the file records about its model.
 
     The record may hold ``architecture`` and ``hyperparameters`` (safetensors metadata written by
-    :func:`~esrgan_plugins.modelfiles.writers.save_safetensors`, or the ncnn reader's info).
+    :func:`~esrgan_core.modelfiles.writers.save_safetensors`, or the ncnn reader's info).
     """
     path = Path(path)
     if not path.is_file():
@@ -75,9 +75,9 @@ def read_weights(path: str | Path, *, prefer_ema: bool = True) -> tuple[dict[str
         return canonicalize(tensors, file=path), _metadata_record(metadata, path)
     if suffix == ".param":
         try:
-            from esrgan_plugins.modelfiles.ncnn import read_ncnn
+            from esrgan_core.modelfiles.ncnn import read_ncnn
         except ImportError:
-            raise ModelFileError("ncnn support (esrgan_plugins.modelfiles.ncnn) is not available", file=path) from None
+            raise ModelFileError("ncnn support (esrgan_core.modelfiles.ncnn) is not available", file=path) from None
         state_dict, info = read_ncnn(path)
         return canonicalize(state_dict, file=path), dict(info or {})
     if suffix == ".bin":

@@ -13,11 +13,11 @@ from typing import Any
 
 import torch
 
+from esrgan_core.degradation.pipeline import Pipeline
 from esrgan_core.images import from_tensor01, write_image
 from esrgan_core.registry import ComponentSpec
 from esrgan_core.seeding import make_generator
-from esrgan_core.tiling import Tiler
-from esrgan_plugins.degradations.pipeline import Pipeline
+from esrgan_core.upscaling.tiling import Tiler
 
 log = logging.getLogger("esrgan.train")
 

@@ -13,10 +13,10 @@ from typing import Any, Union
 
 import attrs
 
+from esrgan_core.degradation.presets import load_preset, preset_names
 from esrgan_core.errors import ConfigError
 from esrgan_core.registry import ComponentSpec, Registries
 from esrgan_core.schema import from_value, to_plain
-from esrgan_plugins.degradations.presets import load_preset, preset_names
 
 RecipeValue = Union[str, tuple[ComponentSpec, ...]]  # the YAML form: a preset name or a list of stages
 

@@ -16,7 +16,7 @@ from torch import nn
 import esrgan_core
 from esrgan_core.atomic import atomic_path
 from esrgan_core.errors import ModelFileError
-from esrgan_plugins.modelfiles.description import ModelDescription
+from esrgan_core.modelfiles.description import ModelDescription
 
 FORMAT_TAG = "esrgan-model"
 

@@ -16,7 +16,7 @@ import torch
 from accelerate.utils import broadcast_object_list
 
 from esrgan_core.errors import DataError
-from esrgan_plugins.training.state_store import StateStore
+from esrgan_core.training.state_store import StateStore
 
 TRAINING_FILE = "training.pt"
 

@@ -13,8 +13,8 @@ from typing import Any, Mapping
 import torch
 from torch import nn
 
+from esrgan_core.modelfiles.description import SPANDREL_PREFIX, LoadedModel, ModelDescription
 from esrgan_core.padding import crop_to, pad_right_bottom
-from esrgan_plugins.modelfiles.description import SPANDREL_PREFIX, LoadedModel, ModelDescription
 
 
 class SpandrelNetwork(nn.Module):

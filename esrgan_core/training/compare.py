@@ -17,35 +17,29 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from esrgan_core import photos
 from esrgan_core.atomic import atomic_write_text
+from esrgan_core.degradation.pipeline import Pipeline
 from esrgan_core.grid import write_grid
-from esrgan_core.images import centre_crop, from_tensor01, read_rgb01, to_tensor01
+from esrgan_core.images import centre_crop, from_tensor01, to_tensor01
+from esrgan_core.modelfiles.fit import load_into
 from esrgan_core.optional_metrics import build_available
+from esrgan_core.photos import load_ref, ref_name
 from esrgan_core.runlayout import RunLayout
 from esrgan_core.seeding import seeded_global
-from esrgan_plugins.degradations.pipeline import Pipeline
-from esrgan_plugins.modelfiles.fit import load_into
-from esrgan_plugins.training.checkpoints import latest_ema
-from esrgan_plugins.training.validation import build_metrics, degrade_once
+from esrgan_core.training.checkpoints import latest_ema
+from esrgan_core.training.validation import build_metrics, degrade_once
 
 log = logging.getLogger("esrgan.train")
 
 
 def load_hr(ref: str, base_dir: Path, max_size: int, scale: int) -> np.ndarray:
     """HWC RGB float32 [0,1], centre-cropped to at most ``max_size`` and to a multiple of ``scale``."""
-    if ref.startswith("skimage:"):
-        from esrgan_plugins.datasets.skimage_photos import load_photo
-
-        img = load_photo(ref.split(":", 1)[1]).astype(np.float32) / 255.0
-    else:
-        p = Path(ref).expanduser()
-        img = read_rgb01(p if p.is_absolute() else base_dir / p)
-    return centre_crop(img, max_size, scale)
+    return centre_crop(load_ref(ref, base_dir), max_size, scale)
 
 
 def compare_stages(run: Any, ctx: Any, layout: RunLayout) -> dict[str, dict[str, dict[str, float]]]:
     """Write the comparison PNGs and ``results.json``; returns ``{image: {method: {metric: value}}}``."""
-    base_dir = Path.cwd()  # relative paths in configs follow the working directory, as in BasicSR
     metrics = build_metrics((), ctx) + build_available(ctx.registries, ("stlpips",))  # PSNR/SSIM vs perception
     nets = {}
     for spec in run.stages:
@@ -56,14 +50,14 @@ def compare_stages(run: Any, ctx: Any, layout: RunLayout) -> dict[str, dict[str,
     pipeline = Pipeline.from_recipe(run.degradation, ctx.registries)
     results: dict[str, dict[str, dict[str, float]]] = {}
     for i, ref in enumerate(run.compare.images):
-        hr = to_tensor01(load_hr(ref, base_dir, run.compare.max_size, run.scale))
+        hr = to_tensor01(load_hr(ref, photos.base_dir(), run.compare.max_size, run.scale))
         lq, gt = degrade_once(hr, run, ctx, i, run.compare.seed, pipeline)
         outs = {"bicubic": F.interpolate(lq, scale_factor=run.scale, mode="bicubic", align_corners=False)}
         with torch.no_grad():
             outs.update({name: net(lq) for name, net in nets.items()})
         hr_np = from_tensor01(gt)
         outs_np = {k: from_tensor01(v) for k, v in outs.items()}
-        name = ref.split(":", 1)[-1] if ref.startswith("skimage:") else Path(ref).stem
+        name = ref_name(ref)
         results[name] = {k: {m.name: float(m(v, hr_np)) for m in metrics} for k, v in outs_np.items()}
         write_grid(layout.compare / f"{name}.png", from_tensor01(lq), outs_np, hr_np, run.scale)
         for method, vals in results[name].items():

@@ -3,7 +3,7 @@
 ``net_g_<tag>.pth`` = ``{'params': G, 'params_ema': EMA}`` (float CPU tensors, no ``module.``
 prefix), ``net_g_ema_<tag>.safetensors`` (EMA weights + metadata naming the architecture),
 ``net_d_<tag>.pth`` = ``{'params': D}``. Loading goes through the model-file plugin
-(:func:`esrgan_plugins.modelfiles.loader.read_state_dict`), the one weight-loading path.
+(:func:`esrgan_core.modelfiles.loader.read_state_dict`), the one weight-loading path.
 """
 
 from __future__ import annotations
@@ -13,12 +13,12 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from esrgan_core.modelfiles.description import describe
+from esrgan_core.modelfiles.loader import read_state_dict
+from esrgan_core.modelfiles.writers import save_pth, save_safetensors
 from esrgan_core.registry import Registries
 from esrgan_core.runlayout import StageLayout
 from esrgan_core.trainer_api import TrainedNetworks
-from esrgan_plugins.modelfiles.description import describe
-from esrgan_plugins.modelfiles.loader import read_state_dict
-from esrgan_plugins.modelfiles.writers import save_pth, save_safetensors
 
 
 def float_state(net: nn.Module) -> dict[str, torch.Tensor]:

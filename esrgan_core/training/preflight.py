@@ -17,6 +17,7 @@ from typing import Any
 import attrs
 
 from esrgan_core.hookspecs import hookimpl
+from esrgan_core.photos import base_dir, parse_ref, resolve_path, unknown_photo
 from esrgan_core.preflight import Findings, nearest_existing
 
 ROOT_KEYS = ("dataroot", "dataroot_gt", "dataroot_lq")
@@ -26,7 +27,7 @@ ROOT_KEYS = ("dataroot", "dataroot_gt", "dataroot_lq")
 def preflight_config(config: Any, registries: Any, findings: Findings) -> None:
     if config.task != "train" or config.params is None:
         return
-    run, base = config.params, Path.cwd()  # relative paths follow the working directory, as in BasicSR
+    run, base = config.params, base_dir()
     check_run_folder(run, findings)
     train = run.datasets.train
     check_dataset(train.dataset, "datasets.train.dataset", registries, findings, base, min_items=train.batch_size_per_gpu)
@@ -38,11 +39,6 @@ def preflight_config(config: Any, registries: Any, findings: Findings) -> None:
         previous = check_stage(run, i, registries, findings, previous)
     if run.compare is not None:
         check_compare(run.compare.images, findings, base)
-
-
-def _path(value: str | Path, base: Path) -> Path:
-    p = Path(value).expanduser()
-    return p if p.is_absolute() else base / p
 
 
 def check_run_folder(run: Any, findings: Findings) -> None:
@@ -95,10 +91,10 @@ def check_dataset(spec: Any, key: str, registries: Any, findings: Findings, base
     for name in ROOT_KEYS:
         value = getattr(p, name, None)
         if isinstance(value, str):
-            ok = check_folder(_path(value, base), f"{key}.{name}", findings) and ok
+            ok = check_folder(resolve_path(value, base), f"{key}.{name}", findings) and ok
     meta = getattr(p, "meta_info", None)
     if isinstance(meta, str):
-        ok = check_file(_path(meta, base), f"{key}.meta_info", findings, "meta_info file") and ok
+        ok = check_file(resolve_path(meta, base), f"{key}.meta_info", findings, "meta_info file") and ok
     if not ok:
         return
     if getattr(p, "check", None) == "eager":  # decoding every image is the run's job, not the preflight's
@@ -124,14 +120,13 @@ def check_compare(images: tuple[str, ...], findings: Findings, base: Path) -> No
 
     for i, ref in enumerate(images):
         key = f"compare.images[{i}]"
-        if ref.startswith("skimage:"):
-            from esrgan_plugins.datasets.skimage_photos import PHOTOS
-
-            name = ref.split(":", 1)[1]
-            if name not in PHOTOS:
-                findings.add(key, f"unknown scikit-image photo {name!r}; known: {', '.join(PHOTOS)}")
+        parsed = parse_ref(ref, base)
+        if parsed.photo is not None:
+            problem = unknown_photo(parsed.photo)
+            if problem:
+                findings.add(key, problem)
             continue
-        p = _path(ref, base)
+        p = parsed.path
         if check_file(p, key, findings, "compare image"):
             with findings.check(key):
                 read_image(p)
@@ -143,7 +138,7 @@ def check_stage(run: Any, index: int, registries: Any, findings: Findings,
 
     Third-party stages are checked as far as they use the built-in stage vocabulary
     (``network_g``, ``network_d``, ``path``, ``train.losses``)."""
-    from esrgan_plugins.training.preflight_models import check_handoff, check_losses, check_pretrained, shapes_of
+    from esrgan_core.training.preflight_models import check_handoff, check_losses, check_pretrained, shapes_of
 
     p, key = run.stages[index].params, f"stages[{index}]"
     path, gan = getattr(p, "path", None), getattr(p, "network_d", None) is not None

@@ -42,7 +42,7 @@ def load_preset(name: str) -> Preset:
     """Read the shipped preset ``name`` (e.g. ``realesrgan_x4plus``)."""
     entry = _folder().joinpath(f"{name}.yml")
     if not entry.is_file():
-        from esrgan_plugins.degradations.recipe import unknown_preset_message
+        from esrgan_core.degradation.recipe import unknown_preset_message
 
         raise ConfigError(unknown_preset_message(name), path="recipe")
     data, _ = parse_yaml(entry.read_text(encoding="utf-8"), file=f"{FOLDER}/{name}.yml")

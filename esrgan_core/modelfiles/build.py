@@ -13,11 +13,11 @@ from typing import Any, Mapping
 import torch
 
 from esrgan_core.errors import ConfigError, ModelFileError
+from esrgan_core.modelfiles.description import SPANDREL_PREFIX, LoadedModel, describe
+from esrgan_core.modelfiles.fit import fit
+from esrgan_core.modelfiles.spandrel_wrap import load_with_spandrel
 from esrgan_core.registry import Entry, Registries
 from esrgan_core.schema import from_dict
-from esrgan_plugins.modelfiles.description import SPANDREL_PREFIX, LoadedModel, describe
-from esrgan_plugins.modelfiles.fit import fit
-from esrgan_plugins.modelfiles.spandrel_wrap import load_with_spandrel
 
 
 def _default_registries() -> Registries:

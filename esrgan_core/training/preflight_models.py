@@ -25,7 +25,7 @@ def shapes_of(spec: Any, registries: Any, key: str, findings: Findings) -> Shape
 
 def fit_problems(own: Shapes, state: Any) -> tuple[list[str], list[str], list[str]]:
     """(shape mismatches, keys missing from the file, keys the network does not have)."""
-    from esrgan_plugins.modelfiles.fit import fit_shapes
+    from esrgan_core.modelfiles.fit import fit_shapes
 
     report = fit_shapes(own, state, source="")
     mismatch = [f"{k} {tuple(state[k].shape)} vs {own[k]}" for k in report.shape_mismatch]
@@ -45,7 +45,7 @@ def check_pretrained(ref: str | None, param_key: str, strict: bool, own: Shapes,
     """The pretrained file: readable, finite, ``param_key`` present, and its tensors fit ``own``."""
     if ref is None:
         return
-    from esrgan_plugins.modelfiles.loader import read_state_dict
+    from esrgan_core.modelfiles.loader import read_state_dict
 
     with findings.check(f"{key}.pretrain_network_{which}"):
         state, source = read_state_dict(ref, param_key)

@@ -20,14 +20,14 @@ import attrs
 from esrgan_core.errors import EsrganError, NonFiniteLossError, ObserverError
 from esrgan_core.seeding import make_generator, mix_seed
 from esrgan_core.trainer_api import SEED_DATA, SEED_STEP, Outcome, StageContext, Step, TrainedNetworks
-from esrgan_plugins.training.checkpoints import save_models
-from esrgan_plugins.training.data import make_train_loader
-from esrgan_plugins.training.header import ProgressFormatter, startup_header
-from esrgan_plugins.training.metrics_log import MetricsLog, plot_curves
-from esrgan_plugins.training.pairs import PairMaker
-from esrgan_plugins.training.signals import any_stop, stop_on_signals
-from esrgan_plugins.training.stateio import latest_state, open_store, read_state, save_state
-from esrgan_plugins.training.trackers import Trackers
+from esrgan_core.training.checkpoints import save_models
+from esrgan_core.training.data import make_train_loader
+from esrgan_core.training.header import ProgressFormatter, startup_header
+from esrgan_core.training.metrics_log import MetricsLog, plot_curves
+from esrgan_core.training.pairs import PairMaker
+from esrgan_core.training.signals import any_stop, stop_on_signals
+from esrgan_core.training.stateio import latest_state, open_store, read_state, save_state
+from esrgan_core.training.trackers import Trackers
 
 log = logging.getLogger("esrgan.train")
 

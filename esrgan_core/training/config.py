@@ -30,11 +30,11 @@ from typing import Literal
 import attrs
 
 from esrgan_core.contracts import describe_network
+from esrgan_core.degradation.recipe import RecipeValue, resolve_recipe
 from esrgan_core.errors import ParamError
 from esrgan_core.registry import ComponentSpec
 from esrgan_core.schema import param
-from esrgan_plugins.degradations.recipe import RecipeValue, resolve_recipe
-from esrgan_plugins.training.optim import OptimParams, SchedulerParams
+from esrgan_core.training.optim import OptimParams, SchedulerParams
 
 Precision = Literal["no", "fp16", "bf16"]
 

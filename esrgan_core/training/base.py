@@ -15,13 +15,13 @@ from typing import Any, Iterator, Mapping
 import torch
 
 from esrgan_core.errors import ConfigError, NonFiniteLossError
+from esrgan_core.modelfiles.fit import load_into
+from esrgan_core.modelfiles.loader import read_state_dict
 from esrgan_core.speed import prepare_network
 from esrgan_core.trainer_api import SEED_NETWORK_G, PairRequest, StageContext, Step, TrainedNetworks
-from esrgan_plugins.modelfiles.fit import load_into
-from esrgan_plugins.modelfiles.loader import read_state_dict
-from esrgan_plugins.training.ema import EMA
-from esrgan_plugins.training.loss_inputs import StepTensors, check_inputs, provide
-from esrgan_plugins.training.optim import build_optimizer, build_scheduler
+from esrgan_core.training.ema import EMA
+from esrgan_core.training.loss_inputs import StepTensors, check_inputs, provide
+from esrgan_core.training.optim import build_optimizer, build_scheduler
 
 
 def total(terms: Mapping[str, torch.Tensor]) -> torch.Tensor:

@@ -21,7 +21,7 @@ from esrgan_core.devices import resolve_device
 from esrgan_core.errors import ConfigError
 from esrgan_core.images import Image, to_tensor01
 from esrgan_core.speed import activation_bytes_per_pixel, cpu_has_native_bf16, memory_budget, prepare_network
-from esrgan_core.tiling import Tiler
+from esrgan_core.upscaling.tiling import Tiler
 
 log = logging.getLogger(__name__)
 

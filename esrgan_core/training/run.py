@@ -12,11 +12,11 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from pathlib import Path
 from typing import Any
 
 import yaml
 
+from esrgan_core import photos
 from esrgan_core.atomic import atomic_write_text, clean_stale_temps
 from esrgan_core.context import RunContext
 from esrgan_core.observers import ObserverHooks
@@ -24,11 +24,11 @@ from esrgan_core.runlayout import RunLayout, StageLayout
 from esrgan_core.schema import to_plain
 from esrgan_core.seeding import set_deterministic
 from esrgan_core.trainer_api import Outcome, StageContext
-from esrgan_plugins.training.accel import make_accelerator, partial_state
-from esrgan_plugins.training.checkpoints import latest_ema
-from esrgan_plugins.training.config import stage_precision
-from esrgan_plugins.training.loop import StageLoop
-from esrgan_plugins.training.validation import Validator
+from esrgan_core.training.accel import make_accelerator, partial_state
+from esrgan_core.training.checkpoints import latest_ema
+from esrgan_core.training.config import stage_precision
+from esrgan_core.training.loop import StageLoop
+from esrgan_core.training.validation import Validator
 
 log = logging.getLogger("esrgan.train")
 
@@ -103,7 +103,7 @@ def run_training(run: Any, ctx: RunContext) -> int:
     config_hash = hashlib.sha256(resolved_config(run).encode()).hexdigest()[:16]
     set_deterministic(run.deterministic)
     accelerator = make_accelerator(stage_precision(run.stages[0]))  # one per run (validated equal)
-    base_dir = Path.cwd()  # relative paths in configs follow the working directory, as in BasicSR
+    base_dir = photos.base_dir()
     previous = None
     for i, spec in enumerate(run.stages):
         stage = layout.stage(spec.params.name)
@@ -120,7 +120,7 @@ def run_training(run: Any, ctx: RunContext) -> int:
             return loop.outcome.exit_code
         previous = latest_ema(stage)
     if run.compare is not None and partial_state().is_main_process:
-        from esrgan_plugins.training.compare import compare_stages
+        from esrgan_core.training.compare import compare_stages
 
         compare_stages(run, ctx, layout)
     return 0

