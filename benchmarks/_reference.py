@@ -33,7 +33,7 @@ from torch.nn import functional as F
 NOT_INSTALLED = "not installed (pip install 'esrgan[bench]')"
 HIDE_ENV = "ESRGAN_BENCH_NO_REFERENCE"
 
-# options/train_realesrgan_x4plus.yml (docs: /work/shared/reference/realesrgan.md §1.6)
+# Real-ESRGAN's options/train_realesrgan_x4plus.yml (the same values as configs/presets/realesrgan_x4plus.yml; docs/degradations.md)
 KERNELS = ["iso", "aniso", "generalized_iso", "generalized_aniso", "plateau_iso", "plateau_aniso"]
 OPT: dict[str, Any] = {
     "scale": 4, "gt_size": 256, "queue_size": 180,

@@ -21,16 +21,18 @@ from esrgan_core.degradation.filtering import (
 )
 from esrgan_plugins.degradations.kernels import (
     FAMILIES,
-    gaussian_kernels,
-    generalized_kernels,
     mixed_kernels,
-    plateau_kernels,
     sinc_kernels,
 )
 
 
 def t(*v: float) -> torch.Tensor:
     return torch.tensor(v, dtype=torch.float64)
+
+
+def _family(name: str, sx: float, sy: float, theta: float, size: int, beta: float = 1.0) -> torch.Tensor:
+    """One kernel of family ``name`` on a size x size grid, windowed to the whole grid (production path)."""
+    return mixed_kernels(torch.tensor([FAMILIES.index(name)]), t(sx), t(sy), t(theta), t(beta), torch.tensor([size]), size)
 
 
 def _numpy_quadratic(sx: float, sy: float, theta: float, size: int) -> np.ndarray:
@@ -56,7 +58,7 @@ def test_every_family_sums_to_one_and_is_centrally_symmetric():
 
 def test_gaussian_second_moments_match_sigma_and_rotation():
     sx, sy, theta = 2.5, 1.2, 0.7
-    k = gaussian_kernels(t(sx), t(sy), t(theta), 41)[0].numpy()
+    k = _family("aniso", sx, sy, theta, 41)[0].numpy()
     ax = np.arange(-20, 21)
     yy, xx = np.meshgrid(ax, ax, indexing="ij")
     moments = np.array([[(k * xx * xx).sum(), (k * xx * yy).sum()], [(k * yy * xx).sum(), (k * yy * yy).sum()]])
@@ -66,7 +68,7 @@ def test_gaussian_second_moments_match_sigma_and_rotation():
 
 
 def test_isotropic_gaussian_has_diagonal_covariance():
-    k = gaussian_kernels(t(1.5), t(1.5), t(0.0), 31)[0].numpy()
+    k = _family("iso", 1.5, 1.5, 0.0, 31)[0].numpy()
     ax = np.arange(-15, 16)
     yy, xx = np.meshgrid(ax, ax, indexing="ij")
     assert (k * xx * xx).sum() == pytest.approx(2.25, abs=1e-6)
@@ -79,8 +81,8 @@ def test_generalized_and_plateau_shapes_match_formula(beta):
     q = _numpy_quadratic(sx, sy, theta, size)
     gen = np.exp(-0.5 * q**beta)
     plat = 1.0 / (1.0 + q**beta)
-    got_g = generalized_kernels(t(sx), t(sy), t(theta), t(beta), size)[0].numpy()
-    got_p = plateau_kernels(t(sx), t(sy), t(theta), t(beta), size)[0].numpy()
+    got_g = _family("generalized_aniso", sx, sy, theta, size, beta)[0].numpy()
+    got_p = _family("plateau_aniso", sx, sy, theta, size, beta)[0].numpy()
     np.testing.assert_allclose(got_g, gen / gen.sum(), rtol=1e-9, atol=1e-15)
     np.testing.assert_allclose(got_p, plat / plat.sum(), rtol=1e-9, atol=1e-15)
 

@@ -9,14 +9,12 @@ import pytest
 import scipy.signal
 import skimage.data
 import skimage.metrics
-import torch
 
 from esrgan_core.errors import ConfigError
 from esrgan_core.plugins import load_plugins
 from esrgan_core.registry import ComponentSpec
 from esrgan_core.schema import from_dict
 from esrgan_plugins.metrics.psnr_ssim import Psnr, PsnrSsimParams, Ssim, calculate_psnr, calculate_ssim
-from esrgan_plugins.metrics.psnr_ssim_pt import psnr_pt, ssim_pt
 
 
 def _hr_u8(h: int = 48, w: int = 56) -> np.ndarray:
@@ -83,7 +81,6 @@ def test_identical_images_give_inf_psnr_and_unit_ssim() -> None:
     assert calculate_psnr(hr, hr) == float("inf")
     assert calculate_psnr(hr, hr, crop_border=2, test_y_channel=True) == float("inf")
     assert calculate_ssim(hr, hr) == pytest.approx(1.0, abs=1e-12)
-    assert bool(torch.isinf(psnr_pt(torch.rand(2, 3, 16, 16), torch.rand(2, 3, 16, 16))).any()) is False
 
 
 @pytest.mark.parametrize("crop_border", [0, 4])
@@ -122,24 +119,6 @@ def test_ssim_matches_definition_and_skimage(crop_border: int, test_y: bool) -> 
     assert by_definition == pytest.approx(by_skimage, abs=1e-9)
     assert ours == pytest.approx(by_definition, abs=1e-6 if test_y else 1e-9)
     assert 0.2 < ours < 0.99
-
-
-@pytest.mark.parametrize("crop_border", [0, 3])
-@pytest.mark.parametrize("test_y", [False, True])
-def test_torch_batched_path_equals_numpy_path(crop_border: int, test_y: bool) -> None:
-    hrs = [_hr_u8(40, 44) / 255.0, skimage.data.chelsea()[50:90, 60:104] / 255.0, skimage.data.coffee()[:40, :44] / 255.0]
-    srs = [_noisy(np.round(h * 255).astype(np.uint8), s, seed=i) for i, (h, s) in enumerate(zip(hrs, (0.02, 0.05, 0.1)))]
-
-    def nchw(images: list[np.ndarray]) -> torch.Tensor:
-        return torch.from_numpy(np.stack(images)).permute(0, 3, 1, 2).float()
-
-    p = psnr_pt(nchw(srs), nchw(hrs), crop_border, test_y)
-    s = ssim_pt(nchw(srs), nchw(hrs), crop_border, test_y)
-    sr32 = [x.astype(np.float32) for x in srs]  # the same float32 values the tensors hold
-    hr32 = [x.astype(np.float32) for x in hrs]
-    for i in range(3):
-        assert float(p[i]) == pytest.approx(calculate_psnr(sr32[i], hr32[i], crop_border, test_y), abs=1e-9)
-        assert float(s[i]) == pytest.approx(calculate_ssim(sr32[i], hr32[i], crop_border, test_y), abs=1e-9)
 
 
 def test_metric_objects_through_the_registry() -> None:

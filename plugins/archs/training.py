@@ -48,7 +48,3 @@ def restore_training(net: nn.Module) -> nn.Module:
             module.forward = types.MethodType(_checkpointed_hat_blocks, module)
     return net
 
-
-def trainable_parameters(net: nn.Module) -> list[nn.Parameter]:
-    """The parameters the optimizer updates (derived ones such as SPAN's ``eval_conv`` excluded)."""
-    return [p for p in net.parameters() if p.requires_grad]

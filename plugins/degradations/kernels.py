@@ -48,29 +48,13 @@ def quadratic_form(sigma_x: torch.Tensor, sigma_y: torch.Tensor, theta: torch.Te
     return (u / sigma_x.view(-1, 1, 1)) ** 2 + (v / sigma_y.view(-1, 1, 1)) ** 2
 
 
-def gaussian_kernels(sigma_x: torch.Tensor, sigma_y: torch.Tensor, theta: torch.Tensor, size: int,
-                     ks: torch.Tensor | None = None, *, normalize: bool = True) -> torch.Tensor:
-    """k = exp(-q/2): (B, size, size)."""
-    return _finish(torch.exp(-0.5 * quadratic_form(sigma_x, sigma_y, theta, size)), ks, size, normalize)
-
-
-def generalized_kernels(sigma_x: torch.Tensor, sigma_y: torch.Tensor, theta: torch.Tensor, beta: torch.Tensor,
-                        size: int, ks: torch.Tensor | None = None, *, normalize: bool = True) -> torch.Tensor:
-    """k = exp(-q^beta / 2) (the whole quadratic form to the power beta)."""
-    q = quadratic_form(sigma_x, sigma_y, theta, size)
-    return _finish(torch.exp(-0.5 * q.pow(beta.view(-1, 1, 1))), ks, size, normalize)
-
-
-def plateau_kernels(sigma_x: torch.Tensor, sigma_y: torch.Tensor, theta: torch.Tensor, beta: torch.Tensor,
-                    size: int, ks: torch.Tensor | None = None, *, normalize: bool = True) -> torch.Tensor:
-    """k = 1 / (1 + q^beta)."""
-    q = quadratic_form(sigma_x, sigma_y, theta, size)
-    return _finish(1.0 / (1.0 + q.pow(beta.view(-1, 1, 1))), ks, size, normalize)
-
-
 def mixed_kernels(family: torch.Tensor, sigma_x: torch.Tensor, sigma_y: torch.Tensor, theta: torch.Tensor,
                   beta: torch.Tensor, ks: torch.Tensor, size: int) -> torch.Tensor:
-    """Per sample, the kernel of family ``FAMILIES[family[i]]`` (isotropy is in the sigmas/theta)."""
+    """Per sample, the kernel of family ``FAMILIES[family[i]]`` (isotropy is in the sigmas/theta).
+
+    With q the :func:`quadratic_form`: iso/aniso ``exp(-q/2)``, generalized ``exp(-q^beta / 2)`` (the whole
+    quadratic form to the power beta), plateau ``1 / (1 + q^beta)``; ``ks`` windows each, then sum 1.
+    """
     q = quadratic_form(sigma_x, sigma_y, theta, size)
     b = beta.view(-1, 1, 1)
     group = (family // 2).view(-1, 1, 1)

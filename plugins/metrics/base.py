@@ -13,31 +13,7 @@ validation, which scores ``tensor2img`` output (i.e. the PNG that would be writt
 
 from __future__ import annotations
 
-from typing import Protocol, Sequence, runtime_checkable
-
 import numpy as np
-
-
-@runtime_checkable
-class ImageMetric(Protocol):
-    """Scores one SR image against its HR reference (both HWC RGB, float [0,1] or uint8/uint16)."""
-
-    name: str
-    higher_is_better: bool
-    per_image: bool
-
-    def __call__(self, sr: np.ndarray, hr: np.ndarray) -> float: ...
-
-
-@runtime_checkable
-class SetMetric(Protocol):
-    """Scores a set of SR images against a set of HR images (distribution distance)."""
-
-    name: str
-    higher_is_better: bool
-    per_image: bool
-
-    def compute(self, sr_images: Sequence[np.ndarray], hr_images: Sequence[np.ndarray]) -> float: ...
 
 
 def to_u8_levels(img: np.ndarray) -> np.ndarray:

@@ -16,6 +16,8 @@ to the valid part, C1 = (0.01*255)^2, C2 = (0.03*255)^2, averaged over pixels th
 
 from __future__ import annotations
 
+from typing import Callable
+
 import attrs
 import cv2
 import numpy as np
@@ -63,8 +65,8 @@ def ssim_window() -> np.ndarray:
     return np.outer(k, k.transpose())
 
 
-def ssim_map(a, b, blur):  # noqa: ANN001 - numpy arrays or torch tensors alike
-    """The SSIM map of ``a`` and ``b`` (same type: numpy or torch) given a local-mean ``blur``."""
+def ssim_map(a: np.ndarray, b: np.ndarray, blur: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+    """The SSIM map of ``a`` and ``b`` given a local-mean ``blur``."""
     mu1, mu2 = blur(a), blur(b)
     mu1_sq, mu2_sq, mu12 = mu1**2, mu2**2, mu1 * mu2
     s1 = blur(a * a) - mu1_sq
