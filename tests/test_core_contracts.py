@@ -6,20 +6,28 @@ import ast
 from pathlib import Path
 
 import attrs
+import numpy as np
 import pytest
+import skimage.data
 import torch
 
+from esrgan_core.config import build_config
+from esrgan_core.context import run_config
 from esrgan_core.contracts import LOSS_INPUTS, REQUIRED
 from esrgan_core.contracts_doc import splice
-from esrgan_core.errors import PluginError
+from esrgan_core.degradation.pipeline import Pipeline
+from esrgan_core.errors import ModelFileError, PluginError
 from esrgan_core.hookspecs import hookimpl
+from esrgan_core.images import from_tensor01, read_rgb01, to_tensor01, write_image
+from esrgan_core.modelfiles.writers import save_pth
 from esrgan_core.plugins import load_plugins
 from esrgan_core.seeding import seeded_global
 from esrgan_core.training.loss_inputs import PROVIDERS
 from esrgan_core.training.metrics_log import read_metrics
 from esrgan_core.training.run import run_training
 from tests import core_only_plugin
-from tests.train_support import context, tiny_config
+from tests.core_only_plugin.components import TinyNet, TinyNetParams
+from tests.train_support import context, make_loop, tiny_config
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -68,6 +76,53 @@ def test_core_only_plugin_and_the_example_plugin_train_a_run(tmp_path: Path, exa
     ckpt = torch.load(stage / "models" / "net_g_latest.pth", weights_only=True)
     assert set(ckpt) == {"params", "params_ema"} and "conv1.weight" in ckpt["params"]
     assert (stage / "models" / "net_g_ema_latest.safetensors").is_file() and (stage / "DONE").is_file()
+
+
+def _random_tiny_net(seed: int, num_feat: int = 4) -> TinyNet:
+    torch.manual_seed(seed)
+    net = TinyNet(TinyNetParams(scale=4, num_feat=num_feat))
+    with torch.no_grad():
+        for p in net.parameters():
+            p.normal_(0, 0.1)
+    return net
+
+
+def test_the_core_only_trainer_starts_from_a_pretrained_file_written_by_the_core_writer(tmp_path: Path, example_plugin) -> None:
+    plain, ema = _random_tiny_net(1).state_dict(), _random_tiny_net(2).state_dict()
+    save_pth(tmp_path / "pretrained.pth", plain, params_ema=ema)  # BasicSR layout: {'params', 'params_ema'}
+    data = _core_only_config(tmp_path)
+    data["stages"][0]["pretrain_network_g"] = str(tmp_path / "pretrained.pth")
+    trainer = make_loop(context(data, extra_plugins=(("core_only", core_only_plugin), ("example", example_plugin))), 0).trainer
+    nets = trainer.networks()
+    for name, tensor in nets.generator.state_dict().items():
+        assert torch.equal(tensor.cpu(), ema[name]) and not torch.equal(tensor.cpu(), plain[name])  # params_ema by default
+        assert torch.equal(nets.ema.state_dict()[name].cpu(), ema[name])
+    assert trainer.load_reports == [f"network_g: loaded 4/4 tensors from {tmp_path / 'pretrained.pth'}"]
+
+    save_pth(tmp_path / "wide.pth", _random_tiny_net(3, num_feat=8).state_dict())
+    data["stages"][0]["pretrain_network_g"] = str(tmp_path / "wide.pth")
+    with pytest.raises(ModelFileError, match="does not fit the network") as info:
+        make_loop(context(data, extra_plugins=(("core_only", core_only_plugin), ("example", example_plugin))), 0)
+    assert "wide.pth" in str(info.value)
+
+
+def test_the_core_only_task_degrades_an_image_as_the_core_pipeline_does_for_its_seed(tmp_path: Path) -> None:
+    write_image(tmp_path / "hr.png", skimage.data.coffee()[100:148, 200:252] / 255.0)
+    stages = [{"type": "blur", "kernel_size": [3, 7], "kernel_list": ["iso"], "kernel_prob": [1.0], "sigma": [0.2, 1.5],
+               "sinc_prob": 0}, {"type": "resize", "to": "lr", "prob": [0, 0, 1]},
+              {"type": "salt", "amount": 0.1}, {"type": "noise", "gaussian_prob": 1.0, "sigma": [1, 3], "gray_prob": 0.0}]
+    data = {"task": "degrade_image", "image": str(tmp_path / "hr.png"), "recipe": stages, "scale": 4, "seed": 3,
+            "output": str(tmp_path / "out" / "lr.png")}
+    cfg, host = build_config(data, host_factory=lambda mods: load_plugins(mods, extra_plugins=[("core_only", core_only_plugin)]))
+    assert run_config(cfg, host) == 0
+    got = np.round(read_rgb01(tmp_path / "out" / "lr.png") * 255)
+    pipeline = Pipeline.from_dicts(stages, host.registries)
+    gt = to_tensor01(read_rgb01(tmp_path / "hr.png"))
+    want = np.round(from_tensor01(pipeline(gt, torch.Generator().manual_seed(3), 4).lq) * 255)
+    other = np.round(from_tensor01(pipeline(gt, torch.Generator().manual_seed(4), 4).lq) * 255)
+    assert got.shape == (12, 13, 3) and np.array_equal(got, want) and not np.array_equal(got, other)
+    white = (got >= 250).all(axis=2).mean()  # the plugin's salt stage ran (10 % of the pixels, noise added after)
+    assert 0.03 < white < 0.25
 
 
 def _plugin(kind: str, factory: object, params: object = None) -> object:

@@ -1,7 +1,10 @@
-"""A plugin written against ``esrgan_core`` only: a stage, a loss, a network, a metric and a trainer.
+"""A plugin written against ``esrgan_core`` only: a stage, a loss, a network, a metric, a trainer
+that can start from a pretrained file, and a task that degrades an image.
 
-Proves the plugin contracts (:mod:`esrgan_core.contracts`) suffice without ``esrgan_plugins``;
-tests/test_core_contracts.py trains with it and checks that nothing here imports the built-ins.
+Proves the plugin contracts (:mod:`esrgan_core.contracts`) and the core services (model files,
+degradation engine, image sources) suffice without ``esrgan_plugins``; tests/test_core_contracts.py
+trains with it, loads pretrained weights, degrades an image, and checks that nothing here imports
+the built-ins.
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ from __future__ import annotations
 from esrgan_core.hookspecs import Register, hookimpl
 
 from .components import MeanAbsMetric, MetricParams, SaltParams, SaltStage, TinyL1, TinyL1Params, TinyNet, TinyNetParams
+from .task import DegradeParams, degrade_image
 from .trainer import TinyTrainer, TinyTrainerParams
 
 
@@ -35,3 +39,8 @@ def register_metrics(register: Register) -> None:
 @hookimpl
 def register_trainers(register: Register) -> None:
     register("tiny_trainer", TinyTrainer, params=TinyTrainerParams, help="generator + EMA, Adam (test plugin)")
+
+
+@hookimpl
+def register_tasks(register: Register) -> None:
+    register("degrade_image", degrade_image, params=DegradeParams, help="degrade one image with a recipe and a seed (test plugin)")

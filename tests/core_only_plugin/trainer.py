@@ -1,4 +1,10 @@
-"""A trainer written against ``esrgan_core`` only (contract: esrgan_core.contracts.Trainer)."""
+"""A trainer written against ``esrgan_core`` only (contract: esrgan_core.contracts.Trainer).
+
+It can start from a pretrained file: :func:`esrgan_core.modelfiles.loader.read_state_dict` reads any
+model file the framework reads (``.pth``, ``.safetensors``, a built-in name; BasicSR wrapper keys
+removed) and :func:`esrgan_core.modelfiles.fit.load_into` copies it into the network (strict: every
+key and shape must match, else a ModelFileError naming the file).
+"""
 
 from __future__ import annotations
 
@@ -10,6 +16,8 @@ import attrs
 import torch
 
 from esrgan_core.errors import NonFiniteLossError
+from esrgan_core.modelfiles.fit import load_into
+from esrgan_core.modelfiles.loader import read_state_dict
 from esrgan_core.registry import ComponentSpec
 from esrgan_core.schema import param
 from esrgan_core.trainer_api import SEED_NETWORK_G, PairRequest, StageContext, Step, TrainedNetworks
@@ -23,6 +31,9 @@ class TinyTrainerParams:
     total_iter: int = param(3, ge=1, help="iterations")
     lr: float = param(1e-3, gt=0, help="Adam learning rate")
     ema_decay: float = param(0.5, ge=0, lt=1, help="EMA decay")
+    pretrain_network_g: str | None = param(None, help="model file or built-in name the generator starts from")
+    param_key_g: str = param("params_ema", help="wrapper key of a BasicSR .pth (params_ema falls back to params)")
+    strict_load_g: bool = param(True, help="every key and shape must match the pretrained file")
 
 
 class TinyTrainer:
@@ -33,6 +44,10 @@ class TinyTrainer:
         self.acc = context.accelerator
         self.acc.gradient_accumulation_steps = 1
         net = context.build_network(params.network_g, SEED_NETWORK_G)
+        if params.pretrain_network_g is not None:
+            state, source = read_state_dict(params.pretrain_network_g, params.param_key_g)
+            report = load_into(net, state, strict=params.strict_load_g, source=source)
+            self.load_reports.append(f"network_g: {report.summary()}")
         self.ema = copy.deepcopy(net).to(self.acc.device).eval()
         self.losses = [context.build(spec).to(self.acc.device) for spec in params.losses]
         self.pair_request = PairRequest(gt_usm=any("gt_usm" in loss.inputs for loss in self.losses))
