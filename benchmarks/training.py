@@ -97,8 +97,9 @@ def make_trainer(data: dict[str, Any], root: Path) -> tuple[Any, Iterator[Any]]:
     ctx = RunContext(host, cfg)
     run = cfg.params
     stage = run.stages[0]
-    sctx = StageContext(run, ctx, 0, StageLayout(root / stage.params.name), make_accelerator(stage_precision(stage)),
-                        Path.cwd(), None, "bench")
+    sctx = StageContext(run=run, index=0, layout=StageLayout(root / stage.params.name),
+                        accelerator=make_accelerator(stage_precision(stage)), registries=ctx.registries,
+                        base_dir=Path.cwd(), config_hash="bench")
     trainer = stage.build(ctx.registries, sctx)
     dataset = ctx.build(run.datasets.train.dataset, base_dir=Path.cwd())
     loop = StageLoop(trainer, stage.params, sctx, dataset, None, ctx.hook)

@@ -9,7 +9,8 @@ import attrs
 from esrgan_core.config import Config
 from esrgan_core.plugins import PluginHost
 from esrgan_core.preflight import preflight
-from esrgan_core.registry import ComponentSpec, Registries
+from esrgan_core.registry import Registries
+from esrgan_core.values import ComponentSpec
 
 
 @attrs.frozen

@@ -15,12 +15,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Protocol, Sequence, runtime_checkable
 
+from esrgan_core.errors import PluginError
+from esrgan_core.trainer_api import PairRequest, Step, TrainedNetworks
+from esrgan_core.values import ComponentSpec
+
 if TYPE_CHECKING:
     import torch
 
     from esrgan_core.degradation import DegradationBatch
-    from esrgan_core.registry import ComponentSpec
-    from esrgan_core.trainer_api import PairRequest, Step, TrainedNetworks
 
 # Loss inputs a trainer provides by name (a loss lists those it reads in ``inputs``).
 LOSS_INPUTS: dict[str, str] = {
@@ -218,8 +220,6 @@ def missing_attributes(obj: Any, names: Sequence[str]) -> list[str]:
 
 def check_built(kind: str, name: str, obj: Any, plugin: str) -> Any:
     """``obj`` if it has the attributes its contract requires, else a PluginError naming the plugin."""
-    from esrgan_core.errors import PluginError
-
     missing = missing_attributes(obj, BUILT_REQUIRED.get(kind, ()))
     if missing:
         raise PluginError(f"{kind} {name!r} built a {type(obj).__name__} without {', '.join(missing)} "
@@ -227,4 +227,4 @@ def check_built(kind: str, name: str, obj: Any, plugin: str) -> Any:
     return obj
 
 
-BuildChild = Callable[["ComponentSpec"], DegradationStage]  # what a combinator stage's bind() receives
+BuildChild = Callable[[ComponentSpec], DegradationStage]  # what a combinator stage's bind() receives

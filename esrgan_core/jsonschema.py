@@ -12,8 +12,9 @@ from typing import Any, Literal, Union
 
 import attrs
 
-from esrgan_core.registry import ComponentSpec, Registries
+from esrgan_core.registry import Registries
 from esrgan_core.schema import field_hints, field_meta
+from esrgan_core.values import ComponentSpec
 
 
 class _Builder:

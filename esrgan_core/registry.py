@@ -1,7 +1,8 @@
 """Registries: what each plugin provides, by kind and name.
 
 A registry entry names the providing plugin so duplicates and failures can say who is at fault.
-Building a component from a validated :class:`ComponentSpec` goes through :meth:`Registry.build`.
+Building a component from a validated :class:`~esrgan_core.values.ComponentSpec` goes through
+:meth:`Registry.build`.
 """
 
 from __future__ import annotations
@@ -11,7 +12,9 @@ from typing import Any, Callable, Iterable
 
 import attrs
 
+from esrgan_core.contracts import check_built
 from esrgan_core.errors import ConfigError, PluginError
+from esrgan_core.values import ComponentSpec
 
 KINDS: tuple[str, ...] = (
     "networks",
@@ -35,21 +38,6 @@ class Entry:
     params: type | None
     help: str
     plugin: str
-
-
-@attrs.frozen
-class ComponentSpec:
-    """A validated ``{type: NAME, ...params}`` config section."""
-
-    kind: str
-    type: str
-    params: Any
-    path: str = ""
-    factory: Any = attrs.field(default=None, eq=False, repr=False)  # the registered factory (set by the schema)
-
-    def build(self, registries: Registries, *args: Any, **kwargs: Any) -> Any:
-        """Build the component with its factory: ``factory(params, *args, **kwargs)``."""
-        return registries[self.kind].build(self, *args, **kwargs)
 
 
 class Registry:
@@ -93,8 +81,6 @@ class Registry:
 
     def build_checked(self, spec: ComponentSpec, *args: Any, **kwargs: Any) -> Any:
         """:meth:`build`, then the object is checked against its contract (PluginError naming the plugin)."""
-        from esrgan_core.contracts import check_built
-
         entry = self.get(spec.type, path=spec.path)
         return check_built(self.kind, entry.name, self.build(spec, *args, **kwargs), entry.plugin)
 

@@ -29,7 +29,8 @@ from typing import Any, Callable, Literal, Union
 import attrs
 
 from esrgan_core.errors import ConfigError, ParamError
-from esrgan_core.registry import ComponentSpec, Registries
+from esrgan_core.registry import Registries
+from esrgan_core.values import ComponentSpec
 
 _MD = "esrgan"
 

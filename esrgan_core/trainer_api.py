@@ -14,15 +14,13 @@ from typing import TYPE_CHECKING, Any, Mapping
 
 import attrs
 
-from esrgan_core.registry import ComponentSpec
 from esrgan_core.runlayout import StageLayout
-from esrgan_core.seeding import seeded_global
+from esrgan_core.seeding import make_generator, mix_seed, seeded_global
+from esrgan_core.values import ComponentSpec, RegistryLookup
 
 if TYPE_CHECKING:
     import torch
     from accelerate import Accelerator
-
-    from esrgan_core.context import RunContext
 
 # Seed parts: what a generator is for, mixed with (run seed, stage index) by esrgan_core.seeding.
 SEED_NETWORK_G, SEED_NETWORK_D, SEED_DATA, SEED_STEP = 1, 2, 3, 4
@@ -77,20 +75,24 @@ class TrainedNetworks:
     discriminator: Any = None
 
 
-@attrs.define
+@attrs.define(kw_only=True)
 class StageContext:
     """What a trainer factory gets besides its params: ``factory(params, context)``.
 
     ``run``: the ``train`` task's params (shared options: scale, seed, data); ``index``: the stage's
-    position in ``run.stages``; ``accelerator``: the run's one Accelerator (device, precision,
-    processes); ``previous_ema``: the EMA weights of the stage before (or None).
+    position in ``run.stages``; ``layout``: the stage's folders and files (``layout.dir``, its
+    models, states and logs); ``accelerator``: the run's one Accelerator (device, precision,
+    processes); ``registries``: every registered component by kind (``registries["losses"]``);
+    ``base_dir``: what relative data paths follow; ``previous_ema``: the EMA weights of the stage
+    before (or None); ``config_hash``: written into the stage's model files. Components come from
+    :meth:`build`/:meth:`build_network`, seeds from :meth:`seed_for`/:meth:`generator`.
     """
 
     run: Any
-    ctx: RunContext
     index: int
     layout: StageLayout
     accelerator: Accelerator
+    registries: RegistryLookup
     base_dir: Path
     previous_ema: Mapping[str, torch.Tensor] | None = None
     config_hash: str = ""
@@ -103,13 +105,27 @@ class StageContext:
     def stage_dir(self) -> Path:
         return self.layout.dir
 
+    @property
+    def seed(self) -> int:
+        """The run's seed (``run.seed``)."""
+        return int(self.run.seed)
+
+    def seed_for(self, *parts: int) -> int:
+        """The seed for what ``parts`` name (e.g. :data:`SEED_DATA`), mixed with the run's seed and the
+        stage index (:func:`esrgan_core.seeding.mix_seed`), the same on every resume."""
+        return mix_seed(self.seed, self.index, *parts)
+
+    def generator(self, *parts: int, device: torch.device | str | None = None) -> torch.Generator:
+        """A ``torch.Generator`` seeded with :meth:`seed_for` ``(*parts)`` (default: on the CPU)."""
+        return make_generator(self.seed, self.index, *parts, device=device)
+
     def build(self, spec: ComponentSpec, *args: Any, **kwargs: Any) -> Any:
-        """Build a component (loss, network, ...) from a validated spec through its registry; the
-        object is checked against its contract (:func:`esrgan_core.contracts.check_built`)."""
-        return self.ctx.registries[spec.kind].build_checked(spec, *args, **kwargs)
+        """Build a component (loss, network, dataset, ...) from a validated spec through its registry;
+        the object is checked against its contract (:func:`esrgan_core.contracts.check_built`)."""
+        return self.registries[spec.kind].build_checked(spec, *args, **kwargs)
 
     def build_network(self, spec: ComponentSpec, seed_part: int) -> Any:
         """Build a network with its initial weights drawn from ``(run seed, stage, seed_part)``; the
         global RNG of the caller is left as it was (see :func:`esrgan_core.seeding.seeded_global`)."""
-        with seeded_global(self.run.seed, self.index, seed_part):
-            return self.ctx.build(spec)
+        with seeded_global(self.seed, self.index, seed_part):
+            return self.build(spec)

@@ -6,8 +6,8 @@ import attrs
 
 from esrgan_core.errors import ParamError
 from esrgan_core.hookspecs import hookimpl
-from esrgan_core.registry import ComponentSpec
 from esrgan_core.schema import param
+from esrgan_core.values import ComponentSpec
 
 
 @attrs.frozen

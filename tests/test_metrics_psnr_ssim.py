@@ -12,8 +12,8 @@ import skimage.metrics
 
 from esrgan_core.errors import ConfigError
 from esrgan_core.plugins import load_plugins
-from esrgan_core.registry import ComponentSpec
 from esrgan_core.schema import from_dict
+from esrgan_core.values import ComponentSpec
 from esrgan_plugins.metrics.psnr_ssim import Psnr, PsnrSsimParams, Ssim, calculate_psnr, calculate_ssim
 
 

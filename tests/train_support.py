@@ -54,7 +54,8 @@ def make_loop(ctx: RunContext, index: int = 0, stage_dir: Path | None = None, pr
     run = ctx.config.params
     spec = run.stages[index]
     layout = StageLayout(stage_dir or Path(run.experiments_root) / run.name / spec.params.name)
-    sctx = StageContext(run, ctx, index, layout, make_accelerator(stage_precision(spec)), Path.cwd(), previous_ema, "test")
+    sctx = StageContext(run=run, index=index, layout=layout, accelerator=make_accelerator(stage_precision(spec)),
+                        registries=ctx.registries, base_dir=Path.cwd(), previous_ema=previous_ema, config_hash="test")
     trainer = spec.build(ctx.registries, sctx)
     train_set = ctx.build(run.datasets.train.dataset, base_dir=Path.cwd())
     return StageLoop(trainer, spec.params, sctx, train_set, None, ctx.hook)

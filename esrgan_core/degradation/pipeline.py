@@ -14,8 +14,9 @@ import torch
 from esrgan_core.degradation import DegradationBatch, Stage, run_stages
 from esrgan_core.degradation.levels import quantize
 from esrgan_core.errors import ConfigError
-from esrgan_core.registry import ComponentSpec, Registries
+from esrgan_core.registry import Registries
 from esrgan_core.schema import from_dict, param
+from esrgan_core.values import ComponentSpec
 
 
 @attrs.frozen

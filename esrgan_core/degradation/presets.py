@@ -8,6 +8,7 @@ official values.
 
 from __future__ import annotations
 
+import difflib
 from importlib import resources
 from typing import Any, Mapping
 
@@ -38,12 +39,17 @@ def preset_names() -> list[str]:
     return sorted(p.name[:-4] for p in _folder().iterdir() if p.name.endswith(".yml"))
 
 
+def unknown_preset_message(name: str) -> str:
+    known = preset_names()
+    close = difflib.get_close_matches(name, known, n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    return f"unknown degradation preset {name!r}{hint}; known: {', '.join(known)}"
+
+
 def load_preset(name: str) -> Preset:
     """Read the shipped preset ``name`` (e.g. ``realesrgan_x4plus``)."""
     entry = _folder().joinpath(f"{name}.yml")
     if not entry.is_file():
-        from esrgan_core.degradation.recipe import unknown_preset_message
-
         raise ConfigError(unknown_preset_message(name), path="recipe")
     data, _ = parse_yaml(entry.read_text(encoding="utf-8"), file=f"{FOLDER}/{name}.yml")
     if not isinstance(data, dict) or not isinstance(data.get("stages"), list):

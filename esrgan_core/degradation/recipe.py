@@ -8,15 +8,15 @@ validated exactly like hand-written ones, through the ``degradations`` registry.
 
 from __future__ import annotations
 
-import difflib
 from typing import Any, Union
 
 import attrs
 
-from esrgan_core.degradation.presets import load_preset, preset_names
+from esrgan_core.degradation.presets import load_preset, preset_names, unknown_preset_message
 from esrgan_core.errors import ConfigError
-from esrgan_core.registry import ComponentSpec, Registries
+from esrgan_core.registry import Registries
 from esrgan_core.schema import from_value, to_plain
+from esrgan_core.values import ComponentSpec
 
 RecipeValue = Union[str, tuple[ComponentSpec, ...]]  # the YAML form: a preset name or a list of stages
 
@@ -37,13 +37,6 @@ class Recipe:
         """ConfigError when the recipe is a preset made for another scale."""
         if self.scale is not None and self.scale != scale:
             raise ConfigError(f"preset {self.preset!r} is for scale {self.scale}, the {what}'s scale is {scale}", path=path)
-
-
-def unknown_preset_message(name: str) -> str:
-    known = preset_names()
-    close = difflib.get_close_matches(name, known, n=1)
-    hint = f" (did you mean {close[0]!r}?)" if close else ""
-    return f"unknown degradation preset {name!r}{hint}; known: {', '.join(known)}"
 
 
 def resolve_recipe(value: Any, path: str, registries: Registries | None) -> Recipe | None:

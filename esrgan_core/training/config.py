@@ -32,9 +32,9 @@ import attrs
 from esrgan_core.contracts import describe_network
 from esrgan_core.degradation.recipe import RecipeValue, resolve_recipe
 from esrgan_core.errors import ParamError
-from esrgan_core.registry import ComponentSpec
 from esrgan_core.schema import param
 from esrgan_core.training.optim import OptimParams, SchedulerParams
+from esrgan_core.values import ComponentSpec
 
 Precision = Literal["no", "fp16", "bf16"]
 

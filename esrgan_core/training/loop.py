@@ -71,7 +71,7 @@ class StageLoop:
         self.counters = Counters()
         self.stop_reason: str | None = None
         self.outcome: Outcome | None = None
-        self.pairs = PairMaker(self.run, context.ctx.registries, trainer.pair_request)
+        self.pairs = PairMaker(self.run, context.registries, trainer.pair_request)
         self.store = open_store(self.layout.dir, self.run.logger.keep_states, self.acc)
         self.mlog = MetricsLog(self.layout.logs) if self.acc.is_main_process else None
         self.trackers = Trackers.open(self.run.logger, self.layout.logs, f"{self.run.name}-{params.name}",
@@ -109,7 +109,7 @@ class StageLoop:
     def save_checkpoint(self, tag: str | None = None, notify: bool = True) -> None:
         try:
             paths = save_models(self.layout, tag or str(self.iteration), self.networks(), iteration=self.iteration,
-                                config_hash=self.context.config_hash, registries=self.context.ctx.registries,
+                                config_hash=self.context.config_hash, registries=self.context.registries,
                                 source=f"{self.run.name}/{self.params.name}") if self.acc.is_main_process else []
             state = save_state(self, self.store, {"stage": self.params.name, "run": self.run.name})
         except OSError as exc:  # folder made read-only, disk full, a file in the way...

@@ -21,12 +21,12 @@ from typing import Any, Mapping
 
 import torch
 
+from esrgan_core.degradation.crop import crop_pair
 from esrgan_core.degradation.filtering import usm_sharpen
 from esrgan_core.degradation.pipeline import Pipeline
 from esrgan_core.errors import DataError
 from esrgan_core.pairpool import PairPool
 from esrgan_core.trainer_api import PairRequest
-from esrgan_plugins.degradations.crop import crop_pair
 
 
 def paired_crop(lq: torch.Tensor, gt: torch.Tensor, gt_size: int, scale: int, g: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:

@@ -70,18 +70,19 @@ def _file_handler(layout: StageLayout) -> logging.Handler | None:
     return handler
 
 
-def run_stage(sctx: StageContext) -> StageLoop | None:
-    """Train one stage (or skip it when done); returns its loop (``loop.outcome`` set), None when skipped."""
-    run, ctx, layout = sctx.run, sctx.ctx, sctx.layout
+def run_stage(sctx: StageContext, hook: Any) -> StageLoop | None:
+    """Train one stage (or skip it when done); returns its loop (``loop.outcome`` set), None when skipped.
+    ``hook``: the plugin host's hook (observers are called through it)."""
+    run, layout = sctx.run, sctx.layout
     spec = run.stages[sctx.index]
     if layout.done_file.is_file():
         log.info("stage %r is complete (%s); skipping it", spec.params.name, layout.done_file)
         return None
-    trainer = ctx.registries["trainers"].build_checked(spec, sctx)
-    train_set = ctx.build(run.datasets.train.dataset, base_dir=sctx.base_dir)
+    trainer = sctx.build(spec, sctx)
+    train_set = sctx.build(run.datasets.train.dataset, base_dir=sctx.base_dir)
     main = sctx.accelerator.is_main_process
-    validator = Validator(run, ctx, sctx.base_dir) if run.datasets.val is not None and main else None
-    hooks = ObserverHooks(ctx.hook)  # a raising observer is reported with its plugin's name
+    validator = Validator(run, sctx, sctx.base_dir) if run.datasets.val is not None and main else None
+    hooks = ObserverHooks(hook)  # a raising observer is reported with its plugin's name
     loop = StageLoop(trainer, spec.params, sctx, train_set, validator, hooks)
     try:
         loop.outcome = loop.run_loop()
@@ -109,7 +110,9 @@ def run_training(run: Any, ctx: RunContext) -> int:
         stage = layout.stage(spec.params.name)
         handler = _file_handler(stage)
         try:
-            loop = run_stage(StageContext(run, ctx, i, stage, accelerator, base_dir, previous, config_hash))
+            sctx = StageContext(run=run, index=i, layout=stage, accelerator=accelerator, registries=ctx.registries,
+                                base_dir=base_dir, previous_ema=previous, config_hash=config_hash)
+            loop = run_stage(sctx, ctx.hook)
         finally:
             if handler is not None:
                 logging.getLogger("esrgan").removeHandler(handler)

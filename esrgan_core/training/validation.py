@@ -15,9 +15,9 @@ import torch
 
 from esrgan_core.degradation.pipeline import Pipeline
 from esrgan_core.images import from_tensor01, write_image
-from esrgan_core.registry import ComponentSpec
 from esrgan_core.seeding import make_generator
 from esrgan_core.upscaling.tiling import Tiler
+from esrgan_core.values import ComponentSpec
 
 log = logging.getLogger("esrgan.train")
 

@@ -27,8 +27,8 @@ import attrs
 
 from esrgan_core.degradation.recipe import resolve_recipe
 from esrgan_core.errors import ParamError
-from esrgan_core.registry import ComponentSpec
 from esrgan_core.schema import param
+from esrgan_core.values import ComponentSpec
 
 BUILTIN_DATASETS = ("skimage_x4plus",)
 RESERVED_LABELS = ("bicubic", "LR", "HR")

@@ -18,8 +18,8 @@ from esrgan_core.degradation import DegradationBatch, Stage, run_parts, run_stag
 from esrgan_core.degradation import sampling as S
 from esrgan_core.degradation.checks import check_probs
 from esrgan_core.errors import ParamError
-from esrgan_core.registry import ComponentSpec
 from esrgan_core.schema import param
+from esrgan_core.values import ComponentSpec
 
 Builder = Callable[[ComponentSpec], Stage]
 

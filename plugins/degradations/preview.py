@@ -23,8 +23,9 @@ from esrgan_core.degradation.pipeline import Pipeline
 from esrgan_core.degradation.recipe import resolve_recipe
 from esrgan_core.images import read_rgb01, write_image
 from esrgan_core.photos import PREFIX, load_photo
-from esrgan_core.registry import ComponentSpec, Registries
+from esrgan_core.registry import Registries
 from esrgan_core.schema import from_dict, param
+from esrgan_core.values import ComponentSpec
 
 log = logging.getLogger(__name__)
 SKIMAGE_PHOTOS = ("astronaut", "coffee", "chelsea", "rocket")

@@ -18,9 +18,9 @@ import torch
 from esrgan_core.errors import NonFiniteLossError
 from esrgan_core.modelfiles.fit import load_into
 from esrgan_core.modelfiles.loader import read_state_dict
-from esrgan_core.registry import ComponentSpec
 from esrgan_core.schema import param
 from esrgan_core.trainer_api import SEED_NETWORK_G, PairRequest, StageContext, Step, TrainedNetworks
+from esrgan_core.values import ComponentSpec
 
 
 @attrs.frozen(kw_only=True)
