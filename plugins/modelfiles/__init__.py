@@ -1,7 +1,7 @@
-"""Model files: load (``loader.load_model``), describe and write (``writers``) networks' weights.
+"""The ``convert`` command (built-in plugin ``modelfiles``); the model-file service itself is the
+core's :mod:`esrgan_core.modelfiles` (load, describe, fit, write).
 
-Registers the ``convert`` command. Importing this package is light; torch-heavy modules load when
-used.
+Importing this package is light; torch-heavy modules load when used.
 """
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
 """Upscaling plugin: the ``upscale`` task (``task: upscale`` configs) and the ``upscale`` command.
 
-Pieces: :mod:`esrgan_core.upscaling.tiling` (tiles, blended seams, OOM retry; shared), :mod:`.engine` (precision,
-gray/alpha handling, outscale), :mod:`.models` (loading, weight interpolation), :mod:`.batch`
-(files in, files out), :mod:`.command` (argparse front end), :mod:`.video` with :mod:`.video_io`,
+Pieces: the core's :mod:`esrgan_core.upscaling` (tiling: tiles, blended seams, OOM retry; engine: precision,
+gray/alpha handling, outscale; runtimes), :mod:`.params` (the options), :mod:`.models` (loading, weight
+interpolation), :mod:`.batch` (files in, files out), :mod:`.command` (argparse front end generated from
+the params), :mod:`.verify`, :mod:`.video` with :mod:`.video_io`,
 :mod:`.video_encode` and :mod:`.video_parts` (videos: streaming, remux, resumable segments). See docs/upscale.md.
 """
 
