@@ -1,0 +1,3 @@
+"""Degradation playground view (filled in below)."""
+
+ROUTES: list = []
