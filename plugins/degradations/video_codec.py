@@ -41,8 +41,11 @@ Codec = Literal["h264", "hevc", "mpeg2video", "mpeg4", "vp9"]
 
 @functools.cache
 def available_codecs() -> tuple[str, ...]:
-    """The codecs of ENCODERS this PyAV build can encode (its FFmpeg has the encoder)."""
-    import av
+    """The codecs of ENCODERS this PyAV build can encode (its FFmpeg has the encoder); () without PyAV."""
+    try:
+        import av
+    except ImportError:
+        return ()
 
     out = []
     for name, encoder in ENCODERS.items():
@@ -83,6 +86,8 @@ class VideoCodecParams:
         if not self.codecs:
             raise ParamError("codecs", "at least one codec is required")
         have = available_codecs()
+        if not have:
+            raise ParamError("codecs", "video_codec needs PyAV with FFmpeg encoders: pip install 'esrgan[video]'")
         for c in self.codecs:
             if c not in have:
                 raise ParamError("codecs", f"codec {c!r} is not in this PyAV build; available: {', '.join(have) or 'none'}")
