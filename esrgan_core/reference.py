@@ -11,7 +11,8 @@ import typing
 import attrs
 
 from esrgan_core.registry import Registries
-from esrgan_core.schema import field_hints, field_meta, type_name
+from esrgan_core.schema import field_hints, field_meta
+from esrgan_core.schema_text import type_name
 
 
 def _default(field: attrs.Attribute) -> str:

@@ -20,7 +20,6 @@ nested attrs classes, and :class:`ComponentSpec` (with ``kind=`` in :func:`param
 
 from __future__ import annotations
 
-import difflib
 import types
 import typing
 from pathlib import Path
@@ -30,6 +29,7 @@ import attrs
 
 from esrgan_core.errors import ConfigError, ParamError
 from esrgan_core.registry import Registries
+from esrgan_core.schema_text import describe_value, type_name, unknown_key
 from esrgan_core.values import ComponentSpec
 
 _MD = "esrgan"
@@ -73,23 +73,6 @@ def field_hints(cls: type) -> dict[str, Any]:
     return typing.get_type_hints(cls)
 
 
-def type_name(tp: Any) -> str:
-    origin = typing.get_origin(tp)
-    if tp is type(None):
-        return "null"
-    if origin is Literal:
-        return " | ".join(repr(a) for a in typing.get_args(tp))
-    if origin in (Union, types.UnionType):
-        return " | ".join(type_name(a) for a in typing.get_args(tp))
-    if origin in (list, tuple):
-        return "list"
-    if origin is dict:
-        return "mapping"
-    if attrs.has(tp) or tp is ComponentSpec:
-        return "mapping"
-    return getattr(tp, "__name__", str(tp))
-
-
 class _Ctx:
     def __init__(self, registries: Registries | None) -> None:
         self.registries = registries
@@ -109,12 +92,12 @@ def _build(cls: type, data: Any, path: str, ctx: _Ctx) -> Any:
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise ConfigError(f"expected a mapping, got {_describe(data)}", path=path)
+        raise ConfigError(f"expected a mapping, got {describe_value(data)}", path=path)
     fields = {f.alias: f for f in attrs.fields(cls) if f.init}
     hints = field_hints(cls)
     for key in data:
         if key not in fields:
-            raise ConfigError(_unknown_key(str(key), list(fields)), path=_join(path, str(key)))
+            raise ConfigError(unknown_key(str(key), list(fields)), path=_join(path, str(key)))
     kwargs: dict[str, Any] = {}
     for alias, field in fields.items():
         sub = _join(path, alias)
@@ -142,19 +125,6 @@ def _build(cls: type, data: Any, path: str, ctx: _Ctx) -> Any:
     return obj
 
 
-def _unknown_key(key: str, known: list[str]) -> str:
-    close = difflib.get_close_matches(key, known, n=1)
-    hint = f" (did you mean {close[0]!r}?)" if close else ""
-    return f"unknown key {key!r}{hint}; expected one of: {', '.join(sorted(known)) or 'no keys'}"
-
-
-def _describe(value: Any) -> str:
-    if value is None:
-        return "null"
-    name = {dict: "a mapping", list: "a list", str: "a string", bool: "a boolean"}.get(type(value))
-    return f"{name} {value!r}" if name and not isinstance(value, (dict, list)) else (name or f"{type(value).__name__} {value!r}")
-
-
 def _convert(tp: Any, value: Any, path: str, md: dict[str, Any], ctx: _Ctx) -> Any:
     origin = typing.get_origin(tp)
     args = typing.get_args(tp)
@@ -162,7 +132,7 @@ def _convert(tp: Any, value: Any, path: str, md: dict[str, Any], ctx: _Ctx) -> A
         return value
     if tp is type(None):
         if value is not None:
-            raise ConfigError(f"expected null, got {_describe(value)}", path=path)
+            raise ConfigError(f"expected null, got {describe_value(value)}", path=path)
         return None
     if origin in (Union, types.UnionType):
         if value is None and type(None) in args:
@@ -178,38 +148,38 @@ def _convert(tp: Any, value: Any, path: str, md: dict[str, Any], ctx: _Ctx) -> A
         deeper = [e for e in errors if e.path != path]  # an alternative that got past the value's own shape
         if deeper:
             raise deeper[0]
-        raise ConfigError(f"expected {type_name(tp)}, got {_describe(value)}", path=path)
+        raise ConfigError(f"expected {type_name(tp)}, got {describe_value(value)}", path=path)
     if origin is Literal:
         if value not in args:
             raise ConfigError(f"expected one of {', '.join(repr(a) for a in args)}, got {value!r}", path=path)
         return value
     if tp is bool:
         if not isinstance(value, bool):
-            raise ConfigError(f"expected a boolean (true/false), got {_describe(value)}", path=path)
+            raise ConfigError(f"expected a boolean (true/false), got {describe_value(value)}", path=path)
         return value
     if tp is int:
         if isinstance(value, float) and value.is_integer():
             return int(value)
         if not isinstance(value, int) or isinstance(value, bool):
-            raise ConfigError(f"expected an integer, got {_describe(value)}", path=path)
+            raise ConfigError(f"expected an integer, got {describe_value(value)}", path=path)
         return value
     if tp is float:
         if not isinstance(value, (int, float)) or isinstance(value, bool):
-            raise ConfigError(f"expected a number, got {_describe(value)}", path=path)
+            raise ConfigError(f"expected a number, got {describe_value(value)}", path=path)
         return float(value)
     if tp is str:
         if not isinstance(value, str):
-            raise ConfigError(f"expected a string, got {_describe(value)}", path=path)
+            raise ConfigError(f"expected a string, got {describe_value(value)}", path=path)
         return value
     if tp is Path:
         if not isinstance(value, str):
-            raise ConfigError(f"expected a path string, got {_describe(value)}", path=path)
+            raise ConfigError(f"expected a path string, got {describe_value(value)}", path=path)
         return Path(value)
     if origin in (list, tuple) or tp in (list, tuple):
         return _convert_sequence(tp, value, path, md, ctx)
     if origin is dict:
         if not isinstance(value, dict):
-            raise ConfigError(f"expected a mapping, got {_describe(value)}", path=path)
+            raise ConfigError(f"expected a mapping, got {describe_value(value)}", path=path)
         vt = args[1] if len(args) == 2 else Any
         return {str(k): _convert(vt, v, _join(path, str(k)), md, ctx) for k, v in value.items()}
     if tp is ComponentSpec:
@@ -221,7 +191,7 @@ def _convert(tp: Any, value: Any, path: str, md: dict[str, Any], ctx: _Ctx) -> A
 
 def _convert_sequence(tp: Any, value: Any, path: str, md: dict[str, Any], ctx: _Ctx) -> tuple[Any, ...]:
     if not isinstance(value, (list, tuple)):
-        raise ConfigError(f"expected a list, got {_describe(value)}", path=path)
+        raise ConfigError(f"expected a list, got {describe_value(value)}", path=path)
     args = typing.get_args(tp)
     origin = typing.get_origin(tp) or tp
     if origin is tuple and args and not (len(args) == 2 and args[1] is Ellipsis):
@@ -239,7 +209,7 @@ def _convert_component(value: Any, path: str, md: dict[str, Any], ctx: _Ctx) -> 
     if isinstance(value, str):
         value = {"type": value}
     if not isinstance(value, dict):
-        raise ConfigError(f"expected a mapping with a 'type' key, got {_describe(value)}", path=path)
+        raise ConfigError(f"expected a mapping with a 'type' key, got {describe_value(value)}", path=path)
     if "type" not in value:
         known = ", ".join(ctx.registries[kind].names())
         raise ConfigError(f"missing required key 'type' (one of: {known})", path=path)
