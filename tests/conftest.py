@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import importlib.util
 import ipaddress
 import os
 import socket
+from importlib import metadata
+from types import ModuleType
 
 import pytest
 
@@ -58,6 +61,30 @@ def _isolated_caches(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pyte
     """Keep converted-model caches in one session-wide folder outside the user's home."""
     cache = tmp_path_factory.getbasetemp() / "esrgan-cache"
     monkeypatch.setenv("ESRGAN_CACHE_DIR", str(cache))
+
+
+def _declared_extras() -> set[str]:
+    return set(metadata.metadata("esrgan").get_all("Provides-Extra") or [])
+
+
+def _skip_reason(extra: str, modules: list[str]) -> str:
+    if extra not in _declared_extras():  # a typo must not turn into a silent skip
+        raise ValueError(f"esrgan declares no extra {extra!r} (pyproject.toml has {sorted(_declared_extras())})")
+    return f"needs pip install 'esrgan[{extra}]' ({', '.join(modules)} not installed)"
+
+
+def needs_extra(extra: str, module: str) -> ModuleType:
+    """``module`` from the optional extra ``extra``, imported; if it is not installed the test is
+    skipped (at module level: the whole file) with a reason naming the extra (``nox -s tests-X(minimal)``)."""
+    if importlib.util.find_spec(module.split(".")[0]) is None:
+        pytest.skip(_skip_reason(extra, [module]), allow_module_level=True)
+    return importlib.import_module(module)
+
+
+def requires_extra(extra: str, *modules: str) -> pytest.MarkDecorator:
+    """A skipif marker: skip unless every module of the optional extra ``extra`` is installed."""
+    missing = [m for m in modules if importlib.util.find_spec(m.split(".")[0]) is None]
+    return pytest.mark.skipif(bool(missing), reason=_skip_reason(extra, missing or list(modules)))
 
 
 EXAMPLE_PLUGIN_DIR = __import__("pathlib").Path(__file__).resolve().parents[1] / "examples" / "esrgan-example-plugin"

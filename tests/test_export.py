@@ -10,7 +10,6 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import onnxruntime as ort
 import pytest
 import torch
 from torch import nn
@@ -27,7 +26,10 @@ from esrgan_plugins.export.check import photo
 from esrgan_plugins.export.formats import export_onnx
 from esrgan_plugins.networks.rrdbnet import RRDBNet, RRDBNetParams
 from esrgan_plugins.networks.srvgg import SRVGGNetCompact, SRVGGParams
+from tests.conftest import needs_extra
 from tests.upscale_nets import seeded
+
+ort = needs_extra("export", "onnxruntime")
 
 SIZES = ((1, 20, 28), (2, 12, 16))  # (batch, height, width): two different sizes through one file
 

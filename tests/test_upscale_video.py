@@ -8,7 +8,6 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-import av
 import numpy as np
 import pytest
 
@@ -16,7 +15,7 @@ from esrgan_core.cli import main
 from esrgan_core.images import Image
 from esrgan_core.modelfiles.loader import load_model
 from esrgan_core.upscaling.engine import Upscaler
-from tests.video_support import frames, make_video, packets, psnr, tiny_x4_model
+from tests.video_support import av, frames, make_video, packets, psnr, tiny_x4_model
 
 
 @pytest.fixture()

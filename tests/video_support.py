@@ -6,12 +6,14 @@ import hashlib
 from fractions import Fraction
 from pathlib import Path
 
-import av
 import numpy as np
 import torch
 
 from esrgan_plugins.networks.srvgg import SRVGGNetCompact, SRVGGParams
+from tests.conftest import needs_extra
 from tests.upscale_nets import seeded
+
+av = needs_extra("video", "av")  # skips the importing test (or test file) without esrgan[video]
 
 MS = Fraction(1, 1000)
 
