@@ -15,10 +15,10 @@ import torch.nn.functional as F
 from esrgan_core.degradation.filtering import (
     filter2d,
     gaussian_taps,
-    reflect_pad,
     separable_filter,
     usm_sharpen,
 )
+from esrgan_core.padding import reflect_pad
 from esrgan_plugins.degradations.kernels import (
     FAMILIES,
     mixed_kernels,

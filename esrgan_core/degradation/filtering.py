@@ -1,8 +1,8 @@
 """Filtering on RGB float [0,1] NCHW batches: per-sample 2-D kernels, separable Gaussians, USM.
 
-All filters are cross-correlations on a reflect-padded image (torch 'reflect' = OpenCV
-BORDER_REFLECT_101), so the output has the input's size. :func:`reflect_pad` also works when the
-pad is as large as the image (it folds repeatedly), where ``F.pad`` refuses.
+All filters are cross-correlations on a reflect-padded image (reflect-101,
+:func:`esrgan_core.padding.reflect_pad`, which also works when the pad is as large as the image),
+so the output has the input's size.
 """
 
 from __future__ import annotations
@@ -12,26 +12,7 @@ from typing import Callable
 import torch
 import torch.nn.functional as F
 
-
-def _reflect_index(n: int, pad: int, device: torch.device) -> torch.Tensor:
-    idx = torch.arange(-pad, n + pad, device=device)
-    if n == 1:
-        return torch.zeros_like(idx)
-    period = 2 * (n - 1)
-    idx = idx.remainder(period)
-    return torch.where(idx >= n, period - idx, idx)
-
-
-def reflect_pad(x: torch.Tensor, pad: int) -> torch.Tensor:
-    """Reflect-101 pad the last two dims by ``pad`` on every side (any pad >= 0)."""
-    if pad == 0:
-        return x
-    h, w = x.shape[-2:]
-    if pad < h and pad < w:
-        return F.pad(x, (pad, pad, pad, pad), mode="reflect")
-    x = x.index_select(-2, _reflect_index(h, pad, x.device))
-    return x.index_select(-1, _reflect_index(w, pad, x.device))
-
+from esrgan_core.padding import reflect_pad
 
 FFT_FROM = 15  # ``auto`` filters kernels of this size and larger by FFT (21x21: ~3x faster than conv)
 

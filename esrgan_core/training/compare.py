@@ -19,6 +19,7 @@ import torch.nn.functional as F
 
 from esrgan_core import photos
 from esrgan_core.atomic import atomic_write_text
+from esrgan_core.degradation.once import degrade_once
 from esrgan_core.degradation.pipeline import Pipeline
 from esrgan_core.grid import write_grid
 from esrgan_core.images import centre_crop, from_tensor01, to_tensor01
@@ -28,7 +29,7 @@ from esrgan_core.photos import load_ref, ref_name
 from esrgan_core.runlayout import RunLayout
 from esrgan_core.seeding import seeded_global
 from esrgan_core.training.checkpoints import latest_ema
-from esrgan_core.training.validation import build_metrics, degrade_once
+from esrgan_core.training.validation import build_metrics
 
 log = logging.getLogger("esrgan.train")
 
@@ -36,6 +37,18 @@ log = logging.getLogger("esrgan.train")
 def load_hr(ref: str, base_dir: Path, max_size: int, scale: int) -> np.ndarray:
     """HWC RGB float32 [0,1], centre-cropped to at most ``max_size`` and to a multiple of ``scale``."""
     return centre_crop(load_ref(ref, base_dir), max_size, scale)
+
+
+def compare_pairs(run: Any, ctx: Any) -> list[tuple[str, torch.Tensor, torch.Tensor]]:
+    """``(name, lq, gt)`` of ``compare.images``: each centre-cropped (:func:`load_hr`) and degraded once
+    (:func:`~esrgan_core.degradation.once.degrade_once`, seed ``compare.seed``, index = its position)."""
+    pipeline = Pipeline.from_recipe(run.degradation, ctx.registries)
+    pairs = []
+    for i, ref in enumerate(run.compare.images):
+        hr = to_tensor01(load_hr(ref, photos.base_dir(), run.compare.max_size, run.scale))
+        out = degrade_once(hr, pipeline, run.scale, run.compare.seed, i)
+        pairs.append((ref_name(ref), out.lq, out.gt))
+    return pairs
 
 
 def compare_stages(run: Any, ctx: Any, layout: RunLayout) -> dict[str, dict[str, dict[str, float]]]:
@@ -47,17 +60,13 @@ def compare_stages(run: Any, ctx: Any, layout: RunLayout) -> dict[str, dict[str,
             net = ctx.build(spec.params.network_g)
         load_into(net, latest_ema(layout.stage(spec.params.name)), strict=True, source=f"stage {spec.params.name}")
         nets[spec.params.name] = net.eval()
-    pipeline = Pipeline.from_recipe(run.degradation, ctx.registries)
     results: dict[str, dict[str, dict[str, float]]] = {}
-    for i, ref in enumerate(run.compare.images):
-        hr = to_tensor01(load_hr(ref, photos.base_dir(), run.compare.max_size, run.scale))
-        lq, gt = degrade_once(hr, run, ctx, i, run.compare.seed, pipeline)
+    for name, lq, gt in compare_pairs(run, ctx):
         outs = {"bicubic": F.interpolate(lq, scale_factor=run.scale, mode="bicubic", align_corners=False)}
         with torch.no_grad():
-            outs.update({name: net(lq) for name, net in nets.items()})
+            outs.update({stage: net(lq) for stage, net in nets.items()})
         hr_np = from_tensor01(gt)
         outs_np = {k: from_tensor01(v) for k, v in outs.items()}
-        name = ref_name(ref)
         results[name] = {k: {m.name: float(m(v, hr_np)) for m in metrics} for k, v in outs_np.items()}
         write_grid(layout.compare / f"{name}.png", from_tensor01(lq), outs_np, hr_np, run.scale)
         for method, vals in results[name].items():

@@ -2,7 +2,8 @@
 
 Pairs come from ``datasets.val``: a paired dataset gives ``lq`` and ``gt``; an HR dataset's
 images are degraded once by the run's degradation pipeline with a fixed seed per image (the same
-LQ at every validation). Runs on the main process; images may be upscaled in tiles.
+LQ at every validation; :mod:`esrgan_core.degradation.once`). Runs on the main process; images may
+be upscaled in tiles.
 """
 
 from __future__ import annotations
@@ -13,9 +14,10 @@ from typing import Any
 
 import torch
 
+from esrgan_core.degradation.once import degrade_once
 from esrgan_core.degradation.pipeline import Pipeline
 from esrgan_core.images import from_tensor01, write_image
-from esrgan_core.seeding import make_generator
+from esrgan_core.photos import ref_name
 from esrgan_core.upscaling.tiling import Tiler
 from esrgan_core.values import ComponentSpec
 
@@ -30,16 +32,27 @@ def build_metrics(specs: tuple[ComponentSpec, ...], ctx: Any) -> list[Any]:
     return [ctx.build(s) for s in specs]
 
 
-def degrade_once(gt: torch.Tensor, run: Any, ctx: Any, index: int, seed: int, pipeline: Any = None) -> tuple[torch.Tensor, torch.Tensor]:
-    """``(lq, gt)`` of one HR image (1x3xHxW RGB [0,1]) cropped to a multiple of the scale and degraded
-    with the generator seeded from ``(seed, index)``."""
-    s = run.scale
-    h, w = gt.shape[-2] - gt.shape[-2] % s, gt.shape[-1] - gt.shape[-1] % s
-    gt = gt[..., :h, :w].float()
-    pipeline = pipeline or Pipeline.from_recipe(run.degradation, ctx.registries)
-    g = make_generator(seed, index)
-    out = pipeline(gt, g, s)
-    return out.lq, out.gt
+def validation_pairs(run: Any, ctx: Any, base_dir: Path) -> list[tuple[str, torch.Tensor, torch.Tensor]]:
+    """``(name, lq, gt)`` (1x3xHxW CPU tensors) of ``datasets.val``: a paired dataset's images, or each HR
+    image degraded once (:func:`~esrgan_core.degradation.once.degrade_once`, seed ``val.degradation_seed``,
+    index = its position) by the run's pipeline."""
+    spec = run.datasets.val
+    dataset = ctx.build(spec.dataset, base_dir=base_dir)
+    n = len(dataset) if not spec.max_images else min(spec.max_images, len(dataset))
+    pipeline = None  # built on the first HR-only item
+    pairs = []
+    for i in range(n):
+        item = dataset[i]
+        gt = item["gt"][None]
+        name = ref_name(str(item.get("gt_path", f"val_{i:03d}")))
+        if "lq" in item:
+            lq = item["lq"][None]
+        else:
+            pipeline = pipeline or Pipeline.from_recipe(run.degradation, ctx.registries)
+            out = degrade_once(gt, pipeline, run.scale, run.val.degradation_seed, i)
+            lq, gt = out.lq, out.gt
+        pairs.append((name, lq.cpu(), gt.cpu()))
+    return pairs
 
 
 class Validator:
@@ -47,21 +60,8 @@ class Validator:
 
     def __init__(self, run: Any, ctx: Any, base_dir: Path) -> None:
         self.run, self.ctx, self.vp = run, ctx, run.val
-        spec = run.datasets.val
         self.metrics = build_metrics(self.vp.metrics, ctx)
-        dataset = ctx.build(spec.dataset, base_dir=base_dir)
-        n = len(dataset) if not spec.max_images else min(spec.max_images, len(dataset))
-        pipeline = Pipeline.from_recipe(run.degradation, ctx.registries) if run.high_order_degradation else None
-        self.pairs: list[tuple[str, torch.Tensor, torch.Tensor]] = []
-        for i in range(n):
-            item = dataset[i]
-            gt = item["gt"][None]
-            name = Path(str(item.get("gt_path", f"val_{i:03d}"))).stem.replace("skimage:", "")
-            if "lq" in item:
-                lq = item["lq"][None]
-            else:
-                lq, gt = degrade_once(gt, run, ctx, i, self.vp.degradation_seed, pipeline)
-            self.pairs.append((name, lq.cpu(), gt.cpu()))
+        self.pairs = validation_pairs(run, ctx, base_dir)
 
     @torch.no_grad()
     def evaluate(self, net: torch.nn.Module, device: torch.device, iteration: int, out_dir: Path | None) -> dict[str, float]:

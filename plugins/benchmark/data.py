@@ -2,9 +2,10 @@
 
 - paired folders: LR files match HR files by stem (``NAME`` or ``NAMEx<scale>``); an HR image at
   most ``scale - 1`` pixels larger than ``scale`` x LR is cropped at the bottom/right (BasicSR);
-- HR folder + recipe: each HR image is degraded once on the CPU by the recipe, with a
-  ``torch.Generator`` seeded from ``(seed, sha256 of the HR pixels)``, so an image's LR depends
-  only on recipe, seed, scale and its pixels -- what the cache key holds (with the esrgan version);
+- HR folder + recipe: each HR image is degraded once on the CPU by the recipe
+  (:func:`esrgan_core.degradation.once.degrade_once`, index = the sha256 of its pixels), so an
+  image's LR depends only on recipe, seed, scale and its pixels -- what the cache key holds (with
+  the esrgan version);
 - ``builtin: skimage_x4plus``: the scikit-image photos, degraded as above by ``realesrgan_x4plus``.
 
 ``max_size`` centre-crops HR images first (paired: the LR is cropped on the matching grid); HR
@@ -22,16 +23,16 @@ from typing import Any
 
 import attrs
 import numpy as np
-import torch
 
 import esrgan_core
 from esrgan_core.cache import cache_dir
+from esrgan_core.degradation.crop import gt_window
+from esrgan_core.degradation.once import degrade_once
 from esrgan_core.errors import ConfigError, DataError
 from esrgan_core.images import centre_crop, from_tensor01, list_images, read_rgb01, to_tensor01, write_image
 from esrgan_core.photos import PHOTOS, load_photo, resolve_path
 from esrgan_core.registry import Registries
 from esrgan_core.schema import to_plain
-from esrgan_core.seeding import make_generator
 
 log = logging.getLogger("esrgan.benchmark")
 CACHE_VERSION = 2  # 2: degradation generator from esrgan_core.seeding
@@ -94,7 +95,8 @@ def paired(entry: Any, scale: int, base_dir: Path, index: int) -> list[Pair]:
             raise DataError(f"{hr_file}: HR {hr.shape[1]}x{hr.shape[0]} is not {scale} x LR {lw}x{lh} ({lr_file.name})")
         lr = centre_crop(lr, entry.max_size // scale if entry.max_size else None, 1)
         top, left = (lh - lr.shape[0]) // 2, (lw - lr.shape[1]) // 2
-        hr = hr[top * scale:(top + lr.shape[0]) * scale, left * scale:(left + lr.shape[1]) * scale]
+        rows, cols = gt_window(top, left, lr.shape[0], lr.shape[1], scale)
+        hr = hr[rows, cols]
         pairs.append(Pair(hr_file.stem, lr, np.ascontiguousarray(hr)))
     return pairs
 
@@ -117,10 +119,21 @@ def _digest(*parts: bytes) -> str:
     return h.hexdigest()
 
 
+def pixel_digest(hr: np.ndarray) -> str:
+    """sha256 (hex) of an HR image's shape and float32 pixels: part of the cache key."""
+    return _digest(str(hr.shape).encode(), np.ascontiguousarray(hr, dtype=np.float32).tobytes())
+
+
+def image_index(pixels: str) -> int:
+    """The ``index`` an HR image is degraded with (:func:`~esrgan_core.degradation.once.degrade_once`): its
+    :func:`pixel_digest`, so its LR does not depend on its position in the set."""
+    return int(pixels[:15], 16)
+
+
 def degrade_cached(hr: np.ndarray, pipeline: Any, stages: list[dict[str, Any]], seed: int, scale: int,
                    cache_dir: Path) -> tuple[np.ndarray, bool]:
     """``(LR HWC RGB float32 [0,1], was_cached)`` of one HR image (HWC RGB float32 [0,1])."""
-    pixels = _digest(str(hr.shape).encode(), np.ascontiguousarray(hr, dtype=np.float32).tobytes())
+    pixels = pixel_digest(hr)
     recipe = json.dumps({"v": CACHE_VERSION, "esrgan": esrgan_core.__version__, "stages": stages, "seed": seed,
                          "scale": scale}, sort_keys=True)
     key = _digest(recipe.encode(), pixels.encode())
@@ -130,9 +143,7 @@ def degrade_cached(hr: np.ndarray, pipeline: Any, stages: list[dict[str, Any]], 
         lr = read_rgb01(file)
         if lr.shape[:2] == want:
             return lr, True
-    g = make_generator(seed, int(pixels[:15], 16))  # the seed mixed with the image's content hash
-    with torch.no_grad():
-        lr = from_tensor01(pipeline(to_tensor01(hr), g, scale).lq)
+    lr = from_tensor01(degrade_once(to_tensor01(hr), pipeline, scale, seed, image_index(pixels)).lq)
     write_image(file, lr)
     return lr, False
 

@@ -14,11 +14,12 @@ from typing import Any
 import attrs
 import torch
 
+from esrgan_core.degradation.crop import crop_pair_hwc
 from esrgan_core.errors import DataError, ParamError
 from esrgan_core.images import read_rgb01
 from esrgan_core.schema import param
 from esrgan_plugins.datasets.base import SeededImageDataset, read_meta_info, resolve, scan_folder
-from esrgan_plugins.datasets.transforms import apply_flips, draw_flips, paired_random_crop, to_chw
+from esrgan_plugins.datasets.transforms import apply_flips, draw_flips, to_chw
 
 
 @attrs.frozen
@@ -122,8 +123,6 @@ class PairedFolderDataset(SeededImageDataset):
             raise DataError(f"{gt_path} is {gw}x{gh} but {lq_path} is {lw}x{lh}: not scale {p.scale}")
         flips = draw_flips(g, p.use_hflip, p.use_rot)
         if p.gt_size is not None:
-            if min(lh, lw) < p.gt_size // p.scale:
-                raise DataError(f"{lq_path} ({lw}x{lh}) is smaller than the LQ patch {p.gt_size // p.scale}")
-            gt, lq = paired_random_crop(gt, lq, p.gt_size, p.scale, g)
+            gt, lq = crop_pair_hwc(gt, lq, p.gt_size, p.scale, g, what=str(lq_path))
         gt, lq = apply_flips(gt, flips), apply_flips(lq, flips)
         return {"gt": to_chw(gt), "lq": to_chw(lq), "gt_path": str(gt_path), "lq_path": str(lq_path)}

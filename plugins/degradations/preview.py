@@ -1,7 +1,8 @@
 """``task: preview`` and ``esrgan-run preview``: see what a degradation recipe does.
 
 Writes ``preview.png`` (one row per sample: the HR crop, then the LR enlarged by nearest
-neighbour to the same size) and ``preview.json`` (what every stage drew for every sample).
+neighbour to the same size) and ``preview.json`` (what every stage drew for every sample). Each
+sample is degraded the way validation degrades an image (:mod:`esrgan_core.degradation.once`).
 Without images, photos shipped with scikit-image are used.
 """
 
@@ -18,13 +19,15 @@ import torch
 import torch.nn.functional as F
 
 from esrgan_core.atomic import atomic_write_text
-from esrgan_core.degradation.filtering import reflect_pad
+from esrgan_core.degradation.crop import pad_crop_hwc
+from esrgan_core.degradation.once import degrade_once
 from esrgan_core.degradation.pipeline import Pipeline
 from esrgan_core.degradation.recipe import resolve_recipe
-from esrgan_core.images import read_rgb01, write_image
+from esrgan_core.images import read_rgb01, to_tensor01, write_image
 from esrgan_core.photos import PREFIX, load_photo
 from esrgan_core.registry import Registries
 from esrgan_core.schema import from_dict, param
+from esrgan_core.seeding import make_generator
 from esrgan_core.values import ComponentSpec
 
 log = logging.getLogger(__name__)
@@ -50,15 +53,21 @@ def _photos(paths: tuple[Path, ...]) -> list[tuple[str, np.ndarray]]:
     return [(f"{PREFIX}{n}", load_photo(n).astype(np.float32) / 255.0) for n in SKIMAGE_PHOTOS]
 
 
-def _random_crop(img: np.ndarray, size: int, gen: torch.Generator) -> tuple[torch.Tensor, list[int]]:
-    t = torch.from_numpy(np.ascontiguousarray(img.transpose(2, 0, 1))).float().unsqueeze(0)
-    h, w = t.shape[-2:]
-    if h < size or w < size:  # reflect-pad bottom/right, like the reference dataset
-        t = reflect_pad(t, size)[..., size:size + max(h, size), size:size + max(w, size)]
-        h, w = t.shape[-2:]
-    top = int(torch.randint(0, h - size + 1, (1,), generator=gen))
-    left = int(torch.randint(0, w - size + 1, (1,), generator=gen))
-    return t[0, :, top:top + size, left:left + size], [top, left]
+def degrade_samples(pipeline: Pipeline, scale: int,
+                    params: PreviewParams) -> tuple[torch.Tensor, torch.Tensor, list[dict[str, Any]]]:
+    """``(LR, HR, what was drawn)`` of the ``n`` samples: sample ``i`` is a random ``crop`` of image
+    ``i % len(images)`` (padded like the training dataset; offsets from a generator seeded with ``seed``)
+    degraded once (:func:`~esrgan_core.degradation.once.degrade_once`) with ``seed`` and index ``i``."""
+    crop_gen, photos = make_generator(params.seed), _photos(params.images)
+    lqs, gts, samples = [], [], []
+    for i in range(params.n):
+        name, img = photos[i % len(photos)]
+        crop, offset = pad_crop_hwc(img, params.crop, crop_gen)
+        out = degrade_once(to_tensor01(crop), pipeline, scale, params.seed, i)
+        lqs.append(out.lq)
+        gts.append(out.gt)
+        samples.append({"index": i, "image": name, "crop": list(offset), "record": out.record[0]})
+    return torch.cat(lqs), torch.cat(gts), samples
 
 
 def run_preview(params: PreviewParams, registries: Registries) -> tuple[Path, Path]:
@@ -68,25 +77,16 @@ def run_preview(params: PreviewParams, registries: Registries) -> tuple[Path, Pa
     else:
         pipeline = Pipeline.from_recipe(params.recipe, registries)
         scale, recipe = params.scale or params.recipe.scale, params.recipe.preset
-    gen = torch.Generator().manual_seed(params.seed)
-    photos = _photos(params.images)
-    crops, where = [], []
-    for i in range(params.n):
-        name, img = photos[i % len(photos)]
-        crop, offset = _random_crop(img, params.crop, gen)
-        crops.append(crop)
-        where.append({"index": i, "image": name, "crop": offset})
-    batch = pipeline(torch.stack(crops), gen, scale)
-    lr_big = F.interpolate(batch.lq, size=batch.gt.shape[-2:], mode="nearest")
-    gap = torch.ones(params.n, 3, batch.gt.shape[-2], 8)
-    rows = torch.cat([batch.gt, gap, lr_big], dim=3)
+    lq, gt, samples = degrade_samples(pipeline, scale, params)
+    lr_big = F.interpolate(lq, size=gt.shape[-2:], mode="nearest")
+    gap = torch.ones(params.n, 3, gt.shape[-2], 8)
+    rows = torch.cat([gt, gap, lr_big], dim=3)
     grid = torch.cat([torch.cat([r, torch.ones(3, 8, r.shape[-1])], dim=1) for r in rows], dim=1)[:, :-8]
     out = Path(params.output)
     png, js = out / "preview.png", out / "preview.json"
     write_image(png, grid.permute(1, 2, 0).numpy())
-    samples = [{**w, "record": rec} for w, rec in zip(where, batch.record)]
     doc: dict[str, Any] = {"recipe": recipe, "scale": scale, "seed": params.seed, "hr_size": params.crop,
-                           "lr_size": list(batch.lq.shape[-2:]), "samples": samples}
+                           "lr_size": list(lq.shape[-2:]), "samples": samples}
     atomic_write_text(js, json.dumps(doc, indent=1) + "\n")
     log.info("preview: wrote %s and %s", png, js)
     return png, js

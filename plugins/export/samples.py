@@ -1,8 +1,9 @@
 """LR/SR sample pairs of a training run for a model page: the run's validation LQ images and the model's SR.
 
 The LQ images are the ones the run validates on (``datasets.val`` of its ``config.yml``: a paired
-dataset's ``lq``, or an HR image degraded once with the run's seeded pipeline), built through the
-training plugin's :class:`~esrgan_core.training.validation.Validator`. Each LQ is centre-cropped
+dataset's ``lq``, or an HR image degraded once with the run's seeded pipeline), built by the
+training engine's :func:`~esrgan_core.training.validation.validation_pairs` (which degrades through
+:func:`esrgan_core.degradation.once.degrade_once`). Each LQ is centre-cropped
 to at most ``side`` px (pages show crops), upscaled with the exported model, and written as
 ``{name}_LR.png`` / ``{name}_SR.png`` (RGB, 8 bit).
 """
@@ -24,19 +25,18 @@ def validation_pairs(run: Path) -> list[tuple[str, object]]:
     """``(name, 1x3xHxW LQ tensor)`` of the run's validation set; [] when the run has none."""
     from esrgan_core.config import load_config
     from esrgan_core.context import RunContext
-    from esrgan_core.training.validation import Validator
+    from esrgan_core.training.validation import validation_pairs as run_validation_pairs
 
     config, host = load_config(run / "config.yml")
     params = config.params
     if getattr(getattr(params, "datasets", None), "val", None) is None:
         return []
-    validator = Validator(params, RunContext(host, config), base_dir())
-    return [(name, lq) for name, lq, _ in validator.pairs]
+    return [(name, lq) for name, lq, _ in run_validation_pairs(params, RunContext(host, config), base_dir())]
 
 
 def write_samples(run: Path, loaded: LoadedModel, folder: Path, *, limit: int = 3, side: int = 128) -> list[tuple[Path, Path]]:
     """Write up to ``limit`` LR/SR pairs into ``folder``; returns their paths (none without validation images)."""
-    from esrgan_core.images import from_tensor01
+    from esrgan_core.images import centre_crop, from_tensor01
     from esrgan_core.upscaling.engine import Upscaler
 
     try:
@@ -50,9 +50,7 @@ def write_samples(run: Path, loaded: LoadedModel, folder: Path, *, limit: int = 
     up = Upscaler.from_loaded(loaded, device="cpu", precision="fp32")
     written = []
     for name, lq in pairs:
-        h, w = lq.shape[-2:]
-        top, left = max(0, (h - side) // 2), max(0, (w - side) // 2)
-        lr = from_tensor01(lq[..., top:top + side, left:left + side])
+        lr = centre_crop(from_tensor01(lq), side)
         lr_path, sr_path = folder / f"{name}_LR.png", folder / f"{name}_SR.png"
         write_image(lr_path, lr)
         write_image(sr_path, up.upscale_rgb(lr, name=name))
