@@ -22,6 +22,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from esrgan_core.padding import reflect_pad
+
 XYZ2CAMS = ((( 1.0234, -0.2969, -0.2266), (-0.5625, 1.6328, -0.0469), (-0.0703, 0.2188, 0.6406)),  # noqa: E201
             (( 0.4913, -0.0541, -0.0202), (-0.6130, 1.3513,  0.2906), (-0.1564, 0.2151, 0.7183)),  # noqa: E201,E241
             (( 0.8380, -0.2630, -0.0639), (-0.2887, 1.0725,  0.2496), (-0.0627, 0.1427, 0.5438)),  # noqa: E201,E241
@@ -80,7 +82,7 @@ def demosaic_bilinear(raw: torch.Tensor) -> torch.Tensor:
 
     Reflect-101 padding keeps the Bayer phase at the borders, so constant images come back exactly."""
     planes = raw * bayer_masks(*raw.shape[-2:], raw)
-    padded = F.pad(planes, (1, 1, 1, 1), mode="reflect") if min(raw.shape[-2:]) > 1 else F.pad(planes, (1, 1, 1, 1))
+    padded = reflect_pad(planes, 1)
     k = torch.stack([_K_RB, _K_G, _K_RB]).unsqueeze(1).to(raw)
     return F.conv2d(padded, k, groups=3)
 
