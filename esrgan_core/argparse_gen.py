@@ -14,7 +14,7 @@ Every option's argparse default is ``None`` (flags: not given), so :func:`params
 on only what the user typed and the class's own defaults (and bounds, and ``validate``) apply.
 Mapping of annotations: ``bool`` with default False → ``--name`` (store_true), with default True →
 ``--name``/``--no-name``; ``Literal[...]`` → ``choices``; ``int``/``float``/``str``/``Path`` (optional
-or not) → that type; ``int | Literal["auto", ...]`` → one of the words or an integer (argparse names
+or not) → that type; ``tuple[X, ...]`` of one of those → ``nargs="*"``; ``int | Literal["auto", ...]`` → one of the words or an integer (argparse names
 the field in its error: "invalid tile value"). A field without a default is a required option.
 """
 
@@ -69,9 +69,18 @@ def add_param_options(parser: argparse.ArgumentParser, cls: type, *,
 
 
 def params_from_args(cls: type, args: argparse.Namespace) -> dict[str, Any]:
-    """The options the user gave, as the plain data :func:`esrgan_core.schema.from_dict` validates."""
+    """The options the user gave, as the plain data :func:`esrgan_core.schema.from_dict` validates
+    (paths as strings, lists as lists, as they would be in YAML)."""
     names = [f.name for f in attrs.fields(cls) if f.init]
-    return {k: getattr(args, k) for k in names if getattr(args, k, None) is not None}
+    return {k: _plain(getattr(args, k)) for k in names if getattr(args, k, None) is not None}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
 
 
 def _argument(field: attrs.Attribute, tp: Any) -> dict[str, Any]:
@@ -89,6 +98,8 @@ def _argument(field: attrs.Attribute, tp: Any) -> dict[str, Any]:
         kwargs["type"] = _words_or(field.name, args)
     elif tp in _SCALARS:
         kwargs["type"] = tp
+    elif origin is tuple and len(args) == 2 and args[1] is Ellipsis and args[0] in _SCALARS:
+        kwargs.update(nargs="*", type=args[0])  # a list of values: --images a.png b.png
     else:
         raise TypeError(f"{field.name}: no command-line form for {tp!r}; exclude it or give the option by hand")
     return kwargs

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import Literal
 
 import attrs
@@ -23,6 +24,8 @@ class _Toy:
     ratio: float | None = param(None, gt=0, help="a ratio; default: none")
     fast: bool = param(False, help="go fast")
     bar: bool = param(True, help="show a bar")
+    files: tuple[Path, ...] = param((), help="some files")
+    out: Path = param(Path("o"), help="output folder")
 
 
 def _parser(cls: type, **kw) -> argparse.ArgumentParser:
@@ -69,6 +72,9 @@ def test_given_options_only_reach_the_params_and_the_class_defaults_fill_the_res
     args = p.parse_args(["--src", "x", "--size", "auto", "--mode", "b", "--ratio", "2.5", "--fast", "--no-bar"])
     assert from_dict(_Toy, params_from_args(_Toy, args)) == _Toy("x", "auto", "b", 2.5, True, False)
     assert p.parse_args(["--src", "x", "--size", "12"]).size == 12
+    args = p.parse_args(["--src", "x", "--files", "a.png", "b/c.png", "--out", "res"])
+    assert params_from_args(_Toy, args) == {"src": "x", "files": ["a.png", "b/c.png"], "out": "res"}  # as in YAML
+    assert from_dict(_Toy, params_from_args(_Toy, args)) == _Toy("x", files=(Path("a.png"), Path("b/c.png")), out=Path("res"))
 
 
 def test_bad_values_fail_in_argparse_or_in_the_params_bounds():
