@@ -37,11 +37,13 @@ from typing import Any, Callable
 import numpy as np
 import torch
 
+from esrgan_core.degradation.crop import pad_crop_hwc
 from esrgan_core.degradation.filtering import filter2d, usm_sharpen
 from esrgan_core.degradation.pipeline import Pipeline
 from esrgan_core.degradation.presets import load_preset
 from esrgan_core.hookspecs import hookimpl
 from esrgan_core.plugins import load_plugins
+from esrgan_core.seeding import make_generator
 from esrgan_plugins.degradations.blur import BlurParams
 from esrgan_plugins.degradations.blur import draw_kernels as draw_kernels_batched
 from esrgan_plugins.degradations.jpeg_diff import diff_jpeg
@@ -58,13 +60,12 @@ def hr_batch(device: torch.device) -> torch.Tensor:
     """12 RGB float32 [0,1] NCHW crops of 400x400 from scikit-image photos (reflect-padded if small)."""
     from skimage import data
 
-    rng = np.random.default_rng(0)
+    g = make_generator(0)
     crops = []
     for i in range(BATCH):
         img = getattr(data, ("astronaut", "coffee", "chelsea", "rocket")[i % 4])().astype(np.float32) / 255
-        img = np.pad(img, ((0, max(0, HR - img.shape[0])), (0, max(0, HR - img.shape[1])), (0, 0)), mode="reflect")
-        top, left = rng.integers(0, img.shape[0] - HR + 1), rng.integers(0, img.shape[1] - HR + 1)
-        crops.append(torch.from_numpy(img[top:top + HR, left:left + HR].transpose(2, 0, 1).copy()))
+        crop, _ = pad_crop_hwc(img, HR, g)  # the training datasets' pad-then-crop
+        crops.append(torch.from_numpy(crop.transpose(2, 0, 1).copy()))
     return torch.stack(crops).to(device)
 
 

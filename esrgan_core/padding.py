@@ -9,7 +9,8 @@ images (the datasets).
 
 Networks that need their input size to be a multiple of some factor (pixel-unshuffle, a U-Net's
 three stride-2 levels) pad with :func:`pad_to_multiple` instead of asserting, the way spandrel
-does: reflect padding as far as the image allows, then edge replication for the rest.
+does: reflect padding as far as the image allows, then edge replication for the rest. Codec-like
+stages edge-replicate to a multiple (:func:`replicate_to_multiple`).
 """
 
 from __future__ import annotations
@@ -72,6 +73,13 @@ def pad_to_multiple(x: torch.Tensor, multiple: int) -> torch.Tensor:
     """
     h, w = x.shape[-2:]
     return pad_right_bottom(x, (-h) % multiple, (-w) % multiple)
+
+
+def replicate_to_multiple(x: torch.Tensor, mh: int, mw: int) -> torch.Tensor:
+    """Edge-replicate NCHW ``x`` at the bottom/right so H and W become multiples of ``mh`` and ``mw``
+    (what chroma subsampling and 4:2:0 encoders do); returns ``x`` itself when nothing is needed."""
+    ph, pw = (-x.shape[-2]) % mh, (-x.shape[-1]) % mw
+    return F.pad(x, (0, pw, 0, ph), mode="replicate") if ph or pw else x
 
 
 def pad_right_bottom(x: torch.Tensor, pad_h: int, pad_w: int) -> torch.Tensor:

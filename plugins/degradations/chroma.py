@@ -24,6 +24,7 @@ from esrgan_core.degradation import DegradationBatch
 from esrgan_core.degradation import sampling as S
 from esrgan_core.degradation.checks import check_probs, check_unique
 from esrgan_core.errors import ParamError
+from esrgan_core.padding import replicate_to_multiple
 from esrgan_core.schema import param
 from esrgan_plugins.degradations.stage_util import apply_to, rows_of
 
@@ -92,9 +93,7 @@ def subsample(x: torch.Tensor, mode: str, down: str, up: str, matrix: str = "bt6
     """Chroma subsampling of RGB NCHW ``x`` (no clamp); any size."""
     fh, fw = FACTORS[mode]
     h, w = x.shape[-2:]
-    ph, pw = (-h) % fh, (-w) % fw
-    xp = F.pad(x, (0, pw, 0, ph), mode="replicate") if ph or pw else x
-    ycc = rgb_to_ycbcr(xp, matrix)
+    ycc = rgb_to_ycbcr(replicate_to_multiple(x, fh, fw), matrix)
     chroma = resample_chroma(ycc[:, 1:], (fh, fw), down, up)
     return ycbcr_to_rgb(torch.cat([ycc[:, :1], chroma], dim=1), matrix)[..., :h, :w]
 

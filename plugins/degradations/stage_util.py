@@ -33,11 +33,3 @@ def from_u8(images: Sequence[np.ndarray], like: torch.Tensor) -> torch.Tensor:
     """HWC RGB uint8 images of one size -> RGB float [0,1] NCHW with ``like``'s dtype and device."""
     t = torch.from_numpy(np.ascontiguousarray(np.stack(list(images)))).permute(0, 3, 1, 2)
     return t.to(dtype=like.dtype).div(255).to(like.device)
-
-
-def pad_even(x: torch.Tensor) -> torch.Tensor:
-    """Replicate-pad the bottom/right edge to even height and width (what 4:2:0 encoders do)."""
-    h, w = x.shape[-2:]
-    if h % 2 == 0 and w % 2 == 0:
-        return x
-    return torch.nn.functional.pad(x, (0, w % 2, 0, h % 2), mode="replicate")

@@ -29,8 +29,9 @@ from esrgan_core.degradation import DegradationBatch
 from esrgan_core.degradation import sampling as S
 from esrgan_core.degradation.checks import check_probs, check_range, check_unique
 from esrgan_core.errors import ParamError
+from esrgan_core.padding import replicate_to_multiple
 from esrgan_core.schema import param
-from esrgan_plugins.degradations.stage_util import apply_to, from_u8, pad_even, rows_of, to_u8
+from esrgan_plugins.degradations.stage_util import apply_to, from_u8, rows_of, to_u8
 
 ENCODERS = {"h264": "libx264", "hevc": "libx265", "mpeg2video": "mpeg2video", "mpeg4": "mpeg4", "vp9": "libvpx-vp9"}
 CRF_MAX = {"h264": 51, "hevc": 51, "vp9": 63}  # qscale codecs: 1..31
@@ -211,7 +212,7 @@ class VideoCodecStage:
 
         def run(x: torch.Tensor, idx: list[int]) -> torch.Tensor:
             h, w = x.shape[-2:]
-            imgs = to_u8(pad_even(x))
+            imgs = to_u8(replicate_to_multiple(x, 2, 2))  # even sizes, as 4:2:0 encoders pad
             out = [encode_decode(imgs[j], encs[i], self.params) for j, i in enumerate(idx)]
             return from_u8(out, x)[..., :h, :w]
 
