@@ -34,6 +34,8 @@ from typing import TYPE_CHECKING, Any, Callable, Mapping, Protocol
 import pluggy
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from esrgan_core.contracts import Trainer
     from esrgan_core.trainer_api import TrainedNetworks
 
@@ -55,13 +57,15 @@ class RegisterCommand(Protocol):
 
 
 class TrainingRun(Protocol):
-    """What observer hooks receive: the stage being trained, seen from the loop."""
+    """What observer hooks receive: a read-only view of the stage being trained
+    (:class:`esrgan_core.training.view.RunView`; it holds no reference to the loop)."""
 
     trainer: Trainer          # the stage's trainer (see esrgan_core.contracts.Trainer)
     params: Any               # the stage's params (``params.name`` is the stage name)
     accelerator: Any          # the run's accelerate.Accelerator (process index, device)
     iteration: int            # iterations completed
-    stop_reason: str | None
+    stop_reason: str | None   # why the stage will stop after this iteration (None: it goes on)
+    stage_dir: Path           # the stage's folder (experiments/<run>/<stage>/)
 
     def networks(self) -> TrainedNetworks:
         """The trainer's networks (generator, EMA, discriminator), unwrapped."""

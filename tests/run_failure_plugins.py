@@ -42,4 +42,4 @@ def on_iteration_end(trainer: Any, iteration: int, logs: Any) -> None:
     if action == "raise":
         raise RuntimeError("observer exploded on purpose")
     if action == "break_models":
-        make_unwritable(trainer.context.stage_dir / "models")
+        make_unwritable(trainer.stage_dir / "models")

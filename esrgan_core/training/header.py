@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import logging
 import math
 import platform
 import time
 from importlib import metadata
+from pathlib import Path
 from typing import Any, Mapping
+
+log = logging.getLogger("esrgan.train")
+
+
+def info(accelerator: Any, msg: str) -> None:
+    """Log ``msg`` (``esrgan.train``, INFO) on the main process only."""
+    if accelerator.is_main_process:
+        log.info(msg)
 
 
 def _version(dist: str) -> str:
@@ -70,6 +80,20 @@ def startup_header(
     for name, count in param_counts.items():
         lines.append(f"  {name:<10} {format_count(int(count))} parameters")
     return "\n".join(lines)
+
+
+def stage_header(trainer: Any, stage: str, accelerator: Any, *, dataset_size: int, batch_per_device: int,
+                 stage_dir: Path) -> list[str]:
+    """The messages logged when a stage starts: :func:`startup_header` (one multi-line message), the
+    trainer's ``load_reports`` and a line naming the stage, its trainer, length and folder."""
+    nets = trainer.networks()
+    counts = {"network_g": sum(p.numel() for p in nets.ema.parameters())}
+    if nets.discriminator is not None:
+        counts["network_d"] = sum(p.numel() for p in nets.discriminator.parameters())
+    head = startup_header(accelerator, dataset_size=dataset_size, batch_per_device=batch_per_device,
+                          grad_accum=accelerator.gradient_accumulation_steps, param_counts=counts)
+    return [head, *(f"  {line}" for line in trainer.load_reports),
+            f"  stage      {stage!r} ({type(trainer).__name__}), {trainer.total_iter} iterations, folder {stage_dir}"]
 
 
 def _device_name(device: Any) -> str:

@@ -90,7 +90,7 @@ def run_stage(sctx: StageContext, hook: Any) -> StageLoop | None:
             loop.finish()
             if main:
                 atomic_write_text(layout.done_file, f"{loop.iteration}\n")
-        hooks.on_train_end(trainer=loop, iteration=loop.iteration)
+        hooks.on_train_end(trainer=loop.view, iteration=loop.iteration)
     finally:
         loop.close()
         sctx.accelerator.free_memory()  # the next stage prepares (and saves) only its own objects
