@@ -52,6 +52,15 @@ def open_page(browser: Any, base: str) -> Any:
     return page
 
 
+def wait_images(page: Any, selector: str) -> None:
+    """Until every image matching ``selector`` has loaded (polled here: the page's CSP forbids eval)."""
+    images = page.locator(selector)
+    sync_api.expect(images.first).to_be_visible()
+    for i in range(images.count()):
+        sync_api.expect(images.nth(i)).to_have_js_property("complete", True)
+        assert images.nth(i).evaluate("img => img.naturalWidth") > 0
+
+
 def test_upscale_in_the_page_gives_the_cli_bytes(browser: Any, tmp_path: Path, artefacts: Path) -> None:
     photo = write_photo(tmp_path / "photo.png", (48, 32), seed=3)
     assert main(["upscale", "-i", str(photo), "-o", str(tmp_path / "cli"), "-m", MODEL, "--no-progress"]) == 0
@@ -64,7 +73,7 @@ def test_upscale_in_the_page_gives_the_cli_bytes(browser: Any, tmp_path: Path, a
         page.set_input_files("#up-files", str(photo))
         page.click("#up-run")
         link = page.wait_for_selector(".result a.download")
-        page.wait_for_function("document.querySelector('.slider img.after').complete")
+        wait_images(page, ".slider img")
         page.screenshot(path=str(artefacts / "upscale.png"), full_page=True)
         with page.expect_download() as dl:
             link.click()
@@ -78,4 +87,67 @@ def test_upscale_in_the_page_gives_the_cli_bytes(browser: Any, tmp_path: Path, a
         page.click("#up-run")
         page.wait_for_selector("#message:not([hidden])")
         assert "broken.png: not a readable image" in page.text_content("#message")
+        page.close()
+
+
+LIGHT = """\
+- {type: blur, kernel_size: [3, 7], kernel_list: [iso], kernel_prob: [1.0], sigma: [0.2, 1.0], sinc_prob: 0}
+- {type: resize, to: lr, prob: [0, 0, 1]}
+- {type: noise, gaussian_prob: 1.0, sigma: [1, 2], gray_prob: 0.0}
+"""
+
+
+def test_playground_range_change_changes_the_samples_and_saves_a_valid_recipe(browser: Any, tmp_path: Path,
+                                                                              artefacts: Path) -> None:
+    root = tmp_path / "root"
+    root.mkdir()
+    with running_server(root) as base:
+        page = open_page(browser, base)
+        page.click("#tab-lab")
+        page.wait_for_selector("#lab-valid.ok")  # the default preset loaded and validated
+        assert "type: usm" in page.input_value("#lab-yaml")
+        page.fill("#lab-crop", "64")
+        page.fill("#lab-n", "2")
+        page.fill("#lab-yaml", LIGHT.replace("sigma: [1, 2]", "sigma: [2, 1]"))
+        page.wait_for_selector("#lab-valid.bad")
+        assert page.text_content("#lab-valid").startswith("stages:3: stages[2]")
+        page.fill("#lab-yaml", LIGHT)
+        page.wait_for_selector("#lab-valid.ok")
+        page.click("#lab-run")
+        page.wait_for_selector(".sample[data-index='1'] img.lr")
+        before = page.get_attribute(".sample[data-index='0'] img.lr", "src")
+        assert page.locator(".sample[data-index='0'] .stage-images figure").count() == 3
+        page.fill("#lab-yaml", LIGHT.replace("sigma: [1, 2]", "sigma: [30, 40]"))  # a stage's range
+        page.wait_for_selector("#lab-valid.ok")
+        page.click("#lab-run")
+        sync_api.expect(page.locator(".sample[data-index='0'] img.lr")).not_to_have_attribute("src", before)
+        page.screenshot(path=str(artefacts / "playground.png"), full_page=True)
+        page.fill("#lab-name", "noisy")
+        page.click("#lab-save")
+        page.wait_for_selector("#lab-saved:has-text('valid')")
+        assert page.text_content("#lab-saved") == "recipes/noisy.yml: valid (preview config)"
+        page.close()
+    assert main(["validate", str(root / "recipes" / "noisy.yml")]) == 0
+
+
+def test_runs_view_shows_the_curve_and_compare_images_of_a_finished_run(browser: Any, tmp_path: Path,
+                                                                        artefacts: Path) -> None:
+    from tests.webui_support import tiny_finished_run
+
+    root = tmp_path / "experiments"
+    tiny_finished_run(root)
+    with running_server(root) as base:
+        page = open_page(browser, base)
+        page.click("#tab-runs")
+        page.click("tr[data-path='tiny']")
+        page.wait_for_selector("svg.curve[data-key='val psnr'] polyline", state="attached")
+        assert page.text_content("tr[data-path='tiny'] td:nth-child(2)") == "finished"
+        assert page.locator("svg.curve[data-key^='train l_']").count() >= 1
+        wait_images(page, "img.compare, img.val-image")
+        assert page.get_attribute("img.compare", "src") == "/api/file?path=tiny%2Fcompare%2Fchelsea.png"
+        slider = page.locator(".val[data-image='astronaut'] input.iter")
+        assert page.text_content(".val[data-image='astronaut'] .iter-label") == "iteration 2"
+        slider.fill("0")
+        assert page.text_content(".val[data-image='astronaut'] .iter-label") == "iteration 1"
+        page.screenshot(path=str(artefacts / "runs.png"), full_page=True)
         page.close()

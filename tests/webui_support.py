@@ -74,3 +74,22 @@ def write_photo(path: Path, size: tuple[int, int] = (40, 28), seed: int = 0) -> 
     img = np.stack([xx * 255 / w, yy * 255 / h, (xx + yy) * 127 / (w + h)], axis=2) + rng.normal(0, 8, (h, w, 3))
     cv2.imwrite(str(path), np.clip(img, 0, 255).astype(np.uint8))
     return path
+
+
+def tiny_finished_run(root: Path) -> Path:
+    """A real, finished one-stage run under ``root`` (``esrgan-run CONFIG``: 2 iterations of a tiny
+    RRDBNet, validation at 1 and 2 with images, a compare image); returns the run folder."""
+    import yaml
+
+    from esrgan_core.cli import main
+    from tests.train_support import tiny_config
+
+    data = tiny_config(root, stages="esrnet", iters=(2, 0))
+    data["datasets"]["val"] = {"dataset": {"type": "skimage_photos", "only": ["astronaut"], "patch_size": 64, "use_hflip": False}}
+    data["val"] = {"val_freq": 1}
+    data["compare"] = {"images": ["skimage:chelsea"], "max_size": 64}
+    data["logger"] = {"print_freq": 1, "save_checkpoint_freq": 1000, "use_tb_logger": False}
+    cfg = root.parent / "tiny.yml"
+    cfg.write_text(yaml.safe_dump(data))
+    assert main([str(cfg)]) == 0
+    return root / "tiny"

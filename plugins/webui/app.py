@@ -74,6 +74,17 @@ def api(fn: Handler) -> Callable[[Request], Awaitable[Response]]:
     return endpoint
 
 
+async def read_json(request: Request) -> dict[str, Any]:
+    """The request body as a JSON object (ConfigError otherwise)."""
+    try:
+        body = await request.json()
+    except ValueError:
+        raise EsrganError("the request body is not JSON") from None
+    if not isinstance(body, dict):
+        raise EsrganError("the request body must be a JSON object")
+    return body
+
+
 async def index(request: Request, state: ServerState) -> Response:
     return FileResponse(STATIC / "index.html", media_type="text/html")
 

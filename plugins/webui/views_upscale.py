@@ -11,6 +11,7 @@ from starlette.responses import FileResponse, Response
 
 from esrgan_core.errors import ConfigError
 from esrgan_plugins.webui import upscale as service
+from esrgan_plugins.webui.app import read_json
 from esrgan_plugins.webui.catalog import list_models, photo_names, resolve_model
 from esrgan_plugins.webui.paths import PathRefused, confine
 from esrgan_plugins.webui.uploads import Upload
@@ -48,7 +49,7 @@ async def upload_file(request: Request, state: Any) -> Response:
 
 async def start_upscale(request: Request, state: Any) -> dict[str, Any]:
     """Queue an upscale job of the given uploads; returns the job (poll ``/api/jobs/ID``)."""
-    body = await _json(request)
+    body = await read_json(request)
     ids = body.get("uploads") or []
     if not isinstance(ids, list) or not ids or len(ids) > MAX_FILES_PER_JOB:
         raise ConfigError(f"give 1 to {MAX_FILES_PER_JOB} uploaded files", path="uploads")
@@ -112,16 +113,6 @@ async def job_zip(request: Request, state: Any) -> Response:
             zf.write(f, f.name)
     return Response(buffer.getvalue(), media_type="application/zip",
                     headers={"Content-Disposition": f'attachment; filename="upscaled-{jid}.zip"'})
-
-
-async def _json(request: Request) -> dict[str, Any]:
-    try:
-        body = await request.json()
-    except ValueError:
-        raise ConfigError("the request body is not JSON") from None
-    if not isinstance(body, dict):
-        raise ConfigError("the request body must be a JSON object")
-    return body
 
 
 ROUTES = [

@@ -1,0 +1,55 @@
+"""The degradation playground's API: validate's one-line errors with the line, samples per seed, a stage
+image per stage, and a saved recipe that ``esrgan-run validate`` accepts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("starlette")
+pytest.importorskip("uvicorn")
+
+from esrgan_core.cli import main  # noqa: E402
+from tests.webui_support import call, running_server  # noqa: E402
+
+STAGES = """\
+- {type: blur, kernel_size: [3, 7], kernel_list: [iso], kernel_prob: [1.0], sigma: [0.2, 1.0], sinc_prob: 0}
+- {type: resize, to: lr, prob: [0, 0, 1]}
+- {type: noise, gaussian_prob: 1.0, sigma: [1, 3], gray_prob: 0.0}
+"""
+
+
+def test_playground_validates_runs_and_saves(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = tmp_path / "root"
+    root.mkdir()
+    with running_server(root) as base:
+        req = {"stages": STAGES, "scale": 4, "n": 3, "seed": 5, "crop": 64, "source": "skimage:astronaut"}
+        assert call(f"{base}/api/lab/validate", req) == (200, {"ok": True, "errors": []})
+        bad = STAGES.replace("sigma: [1, 3]", "sigma: [3, 1]")
+        status, body = call(f"{base}/api/lab/validate", {**req, "stages": bad})
+        assert status == 200 and not body["ok"]
+        (line,) = body["errors"]
+        assert line.startswith("stages:3: stages[2]"), line  # the line in the edited text, the key path
+
+        status, first = call(f"{base}/api/lab/run", req)
+        assert status == 200, first
+        assert first["hr_size"] == [64, 64] and first["lr_size"] == [16, 16] and len(first["samples"]) == 3
+        for sample in first["samples"]:
+            assert [s["label"] for s in sample["stages"]] == ["1. blur", "2. resize", "3. noise"]
+            assert sample["stages"][1]["size"] == [16, 16] and sample["stages"][0]["size"] == [64, 64]
+            assert set(sample["record"]) >= {"blur", "noise"}
+        assert len({s["lr"] for s in first["samples"]}) == 3  # per-sample draws differ
+        assert call(f"{base}/api/lab/run", req)[1]["samples"] == first["samples"]  # same seed, same samples
+        assert call(f"{base}/api/lab/run", {**req, "seed": 6})[1]["samples"] != first["samples"]
+
+        status, body = call(f"{base}/api/lab/run", {**req, "source": "/etc/passwd"})
+        assert status == 400 and "unknown source" in body["error"]
+        status, saved = call(f"{base}/api/lab/save", {**req, "name": "light"})
+        assert status == 200 and saved == {"path": "recipes/light.yml", "verdict": "recipes/light.yml: valid (preview config)"}
+        status, again = call(f"{base}/api/lab/save", {**req, "name": "light"})
+        assert status == 400 and "exists already" in again["error"]
+        status, body = call(f"{base}/api/lab/save", {**req, "name": "../x"})
+        assert status == 400
+    assert main(["validate", str(root / "recipes" / "light.yml")]) == 0
+    assert "valid (preview config)" in capsys.readouterr().out
