@@ -61,8 +61,9 @@ def test_the_pages_task_degrades_each_image_under_its_own_seed(tmp_path: Path) -
     assert run_config(cfg, host) == 0
     assert sorted(p.name for p in (tmp_path / "deg").iterdir()) == ["coffee.png", "rocket.png"]
     pipeline = plugin.Pipeline.from_dicts(stages, host.registries)
-    for i, name in enumerate(("coffee", "rocket")):
-        lq = pipeline(to_tensor01(load_ref(f"skimage:{name}")), make_generator(5, i), 4).lq
+    for i, name in enumerate(("coffee", "rocket")):  # 400x600 and 427x640: cut to multiples of 4, seeds (5, i)
+        hr = to_tensor01(load_ref(f"skimage:{name}"))
+        lq = pipeline(hr[..., : hr.shape[-2] // 4 * 4, : hr.shape[-1] // 4 * 4], make_generator(5, i), 4).lq
         got = np.round(read_rgb01(tmp_path / "deg" / f"{name}.png") * 255)
         assert np.array_equal(got, np.round(from_tensor01(lq) * 255))
     data.update(recipe="realesrgan_x4plus", scale=2)

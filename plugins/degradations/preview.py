@@ -18,6 +18,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from esrgan_core.argparse_gen import add_param_options, params_from_args
 from esrgan_core.atomic import atomic_write_text
 from esrgan_core.degradation.crop import pad_crop_hwc
 from esrgan_core.degradation.once import degrade_once
@@ -98,21 +99,15 @@ def run_preview_task(params: PreviewParams, ctx: Any) -> int:
 
 
 def configure_preview(parser: Any) -> None:
-    parser.add_argument("--recipe", default="realesrgan_x4plus", help="degradation preset name")
-    parser.add_argument("--images", nargs="*", default=[], help="HR images (default: scikit-image photos)")
-    parser.add_argument("-n", type=int, default=8, help="number of samples")
-    parser.add_argument("-o", "--output", default="preview", help="output folder")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--scale", type=int, default=None)
-    parser.add_argument("--crop", type=int, default=400, help="HR crop size")
+    """The options of :class:`PreviewParams` (``stages`` only in a config)."""
+    add_param_options(parser, PreviewParams, flags={"n": ("-n",), "output": ("-o", "--output")}, exclude=("stages",))
 
 
 def handle_preview(args: Any) -> int:
     from esrgan_core.plugins import load_plugins
 
     host = load_plugins()
-    data = {"recipe": args.recipe, "images": list(args.images), "n": args.n, "output": args.output,
-            "seed": args.seed, "scale": args.scale, "crop": args.crop}
+    data = params_from_args(PreviewParams, args)
     params = from_dict(PreviewParams, data, registries=host.registries)
     png, js = run_preview(params, host.registries)
     print(f"wrote {png} and {js}")
