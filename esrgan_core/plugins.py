@@ -2,8 +2,13 @@
 
 Built-in plugins (distribution ``esrgan``) take exactly the same path as third-party ones. The
 environment variable ``ESRGAN_PLUGINS`` (comma-separated entry-point or distribution names)
-restricts which third-party plugins load; set it to an empty string to load none. A config's
-``plugins:`` list names extra modules to import and register for that run.
+restricts which third-party plugins load; set it to an empty string to load none. When
+``ESRGAN_TEST`` is set (the test-suite sets it) and ``ESRGAN_PLUGINS`` is not, no third-party
+plugin loads: installed plugins cannot leak into the tests. A config's ``plugins:`` list names
+extra modules to import and register for that run.
+
+:func:`load_plugins` builds a host once per process and returns it again for the same request;
+tests get a fresh host with a throwaway plugin from ``load_plugins(extra_plugins=[(name, obj)])``.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from esrgan_core.registry import KINDS, Entry, Registries
 
 ENTRY_POINT_GROUP = "esrgan"
 ENV_VAR = "ESRGAN_PLUGINS"
+TEST_ENV_VAR = "ESRGAN_TEST"
 BUILTIN_DIST = "esrgan"
 
 
@@ -155,9 +161,10 @@ def _guarded(impl: Any, register: Callable[..., None], info: PluginInfo | None) 
 
 
 def _allowed_third_party() -> set[str] | None:
+    """Names of the third-party plugins allowed to load (None: all of them)."""
     raw = os.environ.get(ENV_VAR)
     if raw is None:
-        return None
+        return set() if os.environ.get(TEST_ENV_VAR) else None
     return {p.strip() for p in raw.split(",") if p.strip()}
 
 
@@ -172,16 +179,38 @@ def _dist_of(ep: metadata.EntryPoint) -> tuple[str, str]:
     return dist.metadata["Name"] or "", dist.version or ""
 
 
+_HOSTS: dict[tuple[Any, ...], PluginHost] = {}
+
+
 def load_plugins(
     extra_modules: Sequence[str] = (),
     extra_plugins: Sequence[tuple[str, object]] = (),
+    *,
+    fresh: bool = False,
 ) -> PluginHost:
-    """Load every plugin and collect its registrations into a new :class:`PluginHost`.
+    """The :class:`PluginHost` of every installed plugin (see the module docstring for which load).
 
     ``extra_modules`` are module names to import (a config's ``plugins:``); a module that cannot
-    be imported raises PluginError. ``extra_plugins`` are ``(name, object)`` pairs registered
-    directly (tests use this for throwaway plugins).
+    be imported raises PluginError. The host is built once per process for each set of
+    ``extra_modules`` (and value of ``ESRGAN_PLUGINS``/``ESRGAN_TEST``) and shared: treat it as
+    read-only. ``extra_plugins`` are ``(name, object)`` pairs registered directly (tests use this
+    for throwaway plugins); with them, or with ``fresh=True``, a new host is built and not kept.
     """
+    if extra_plugins or fresh:
+        return _new_host(extra_modules, extra_plugins)
+    key = (tuple(extra_modules), os.environ.get(ENV_VAR), os.environ.get(TEST_ENV_VAR))
+    host = _HOSTS.get(key)
+    if host is None:
+        host = _HOSTS[key] = _new_host(extra_modules, ())
+    return host
+
+
+def forget_hosts() -> None:
+    """Drop the hosts :func:`load_plugins` keeps (the next call loads the plugins again)."""
+    _HOSTS.clear()
+
+
+def _new_host(extra_modules: Sequence[str], extra_plugins: Sequence[tuple[str, object]]) -> PluginHost:
     host = PluginHost()
     allowed = _allowed_third_party()
     seen: set[str] = set()

@@ -19,6 +19,9 @@ STAGES = """
 """
 
 
+EXAMPLE_ENV = {"ESRGAN_PLUGINS": "example"}  # the suite loads only built-in plugins unless asked (ESRGAN_TEST)
+
+
 def _installed(tmp_path: Path) -> list[Path]:
     """A dist-info declaring the example's entry point, as `pip install` would write it."""
     make_dist(tmp_path, "esrgan-example-plugin", {"example": "esrgan_example_plugin"})
@@ -26,7 +29,7 @@ def _installed(tmp_path: Path) -> list[Path]:
 
 
 def test_example_plugin_is_found_through_its_entry_point(tmp_path):
-    out = run_cli(["plugins", "--json"], pythonpath=_installed(tmp_path), cwd=REPO)
+    out = run_cli(["plugins", "--json"], pythonpath=_installed(tmp_path), cwd=REPO, env=EXAMPLE_ENV)
     assert out.returncode == 0, out.stderr
     row = {r["name"]: r for r in json.loads(out.stdout)}["example"]
     assert (row["distribution"], row["status"], row["builtin"]) == ("esrgan-example-plugin", "loaded", False)
@@ -37,9 +40,10 @@ def test_config_using_example_names_validates_and_bad_values_are_rejected(tmp_pa
     cfg = tmp_path / "preview.yml"
     cfg.write_text(f"task: preview\nn: 2\nstages:{STAGES}")
     paths = _installed(tmp_path)
-    out = run_cli(["validate", str(cfg)], pythonpath=paths, cwd=REPO)
+    out = run_cli(["validate", str(cfg)], pythonpath=paths, cwd=REPO, env=EXAMPLE_ENV)
     assert out.returncode == 0, out.stderr
-    out = run_cli(["validate", str(cfg), "--set", "stages[1].strength=[0.3, 0.1]"], pythonpath=paths, cwd=REPO)
+    out = run_cli(["validate", str(cfg), "--set", "stages[1].strength=[0.3, 0.1]"], pythonpath=paths, cwd=REPO,
+                  env=EXAMPLE_ENV)
     assert out.returncode == 2
     assert "stages[1].strength: lower bound exceeds upper bound" in out.stderr
 

@@ -95,6 +95,29 @@ def test_own_plugin_imports_are_allowed() -> None:
     assert foreign_plugin_imports(source, "esrgan_plugins.training.sub.mod") == []
 
 
+def imports_inside_functions(source: str) -> list[tuple[int, str]]:
+    """``(line, function name)`` of every import statement inside a function."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            found += [(m.lineno, node.name) for m in ast.walk(node) if isinstance(m, (ast.Import, ast.ImportFrom))]
+    return sorted(set(found))
+
+
+def test_registration_modules_defer_imports_only_with_lazy() -> None:
+    """One lazy-registration mechanism (esrgan_core.lazy): a plugin's registration module imports at
+    the top, or registers ``lazy("module:attr")``; no import inside a hook or a wrapper factory."""
+    found = [f"{path.relative_to(ROOT)}:{line}: import inside {name}()"
+             for path in sorted((ROOT / "plugins").glob("*/__init__.py"))
+             for line, name in imports_inside_functions(path.read_text(encoding="utf-8"))]
+    assert not found, "use esrgan_core.lazy.lazy('module:attr') instead:\n" + "\n".join(found)
+
+
+def test_import_inside_a_hook_is_found() -> None:
+    source = "@hookimpl\ndef register_tasks(register):\n    from .preview import P\n    register('p', P)\n"
+    assert imports_inside_functions(source) == [(3, "register_tasks")]
+
+
 # -- (b) the core's module graph has no cycle; (c) the core imports no plugin ---------------------------
 def import_graph(modules: dict[str, tuple[Path, bool]], sources: dict[str, str] | None = None) -> dict[str, set[str]]:
     """Edges ``module -> modules of the graph it imports``. ``from a import b`` is an edge to ``a.b``

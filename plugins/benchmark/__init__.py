@@ -13,19 +13,12 @@ from typing import Any
 
 from esrgan_core.hookspecs import hookimpl
 from esrgan_core.lazy import lazy
-
-
-def _task(params: Any, ctx: Any) -> int:
-    from esrgan_plugins.benchmark.runner import run_benchmark
-
-    return run_benchmark(params, ctx)
+from esrgan_plugins.benchmark.params import BenchmarkParams
 
 
 @hookimpl
 def register_tasks(register: Any) -> None:
-    from esrgan_plugins.benchmark.params import BenchmarkParams
-
-    register("benchmark", _task, params=BenchmarkParams,
+    register("benchmark", lazy("esrgan_plugins.benchmark.runner:run_benchmark"), params=BenchmarkParams,
              help="score models (and bicubic) on test sets: PSNR/SSIM/LPIPS/FID tables, grids, plots")
 
 

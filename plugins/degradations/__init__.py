@@ -8,8 +8,6 @@ beyond the stage modules themselves.
 
 from __future__ import annotations
 
-import importlib.util
-
 from esrgan_core.hookspecs import hookimpl
 
 from .blur import BlurParams, BlurStage, SincParams, SincStage
@@ -18,8 +16,10 @@ from .chroma import ChromaParams, ChromaStage
 from .combinators import OneOfParams, OneOfStage, RandomOrderParams, RandomOrderStage
 from .crop import RandomCropParams, RandomCropStage
 from .image_codec import ImageCodecParams, ImageCodecStage
+from .jpeg import JpegParams, JpegStage
 from .noise import NoiseParams, NoiseStage
 from .optics import DefocusBlurParams, DefocusBlurStage, MotionBlurParams, MotionBlurStage
+from .preview import PreviewParams, configure_preview, handle_preview, run_preview_task
 from .quantize import QuantizeParams, QuantizeStage
 from .resize import ResizeParams, ResizeStage
 from .tone import ColorJitterParams, ColorJitterStage, PosterizeParams, PosterizeStage, SharpenHaloParams, SharpenHaloStage
@@ -31,6 +31,7 @@ STAGES = (
     ("sinc", SincStage, SincParams, "final sinc low-pass with probability prob (identity otherwise)"),
     ("resize", ResizeStage, ResizeParams, "random up/down/keep resize with a random interpolation mode"),
     ("noise", NoiseStage, NoiseParams, "Gaussian or Poisson noise, colour or gray"),
+    ("jpeg", JpegStage, JpegParams, "JPEG compression at a random quality per sample"),
     ("usm", UsmStage, UsmParams, "unsharp-mask the GT into gt_usm and/or the LQ source"),
     ("quantize", QuantizeStage, QuantizeParams, "round the LQ to 8-bit levels"),
     ("random_crop", RandomCropStage, RandomCropParams, "paired random crop of LQ and GT"),
@@ -52,21 +53,13 @@ STAGES = (
 def register_degradations(register):
     for name, factory, params, help_text in STAGES:
         register(name, factory, params=params, help=help_text)
-    if importlib.util.find_spec(f"{__name__}.jpeg") is not None:
-        from .jpeg import JpegParams, JpegStage
-
-        register("jpeg", JpegStage, params=JpegParams, help="JPEG compression at a random quality per sample")
 
 
 @hookimpl
 def register_tasks(register):
-    from .preview import PreviewParams, run_preview_task
-
     register("preview", run_preview_task, params=PreviewParams, help="write a grid of HR/LR pairs and the drawn parameters")
 
 
 @hookimpl
 def register_commands(register):
-    from .preview import configure_preview, handle_preview
-
     register("preview", configure_preview, handle_preview, help="preview a degradation recipe on images")

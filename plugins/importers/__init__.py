@@ -17,6 +17,7 @@ from typing import Any, Mapping
 import yaml
 
 from esrgan_core.atomic import atomic_write_text
+from esrgan_core.config import build_config
 from esrgan_core.errors import ConfigError
 from esrgan_core.hookspecs import hookimpl
 from esrgan_core.yamlio import read_yaml
@@ -65,8 +66,6 @@ def _handle(args: argparse.Namespace) -> int:
     data, _ = read_yaml(args.options)
     text = options_to_yaml(data, source=args.options)
     if args.check:
-        from esrgan_core.config import build_config
-
         build_config(yaml.safe_load(text), file=args.output or args.options)
     if args.output:
         atomic_write_text(Path(args.output), text)

@@ -10,38 +10,19 @@ from __future__ import annotations
 
 from esrgan_core.hookspecs import hookimpl
 from esrgan_core.lazy import lazy
+from esrgan_plugins.metrics.fid import Fid, FidParams
+from esrgan_plugins.metrics.lpips_metric import Lpips, LpipsParams
 from esrgan_plugins.metrics.psnr_ssim import Psnr, PsnrSsimParams, Ssim
-
-
-def _lpips(params):
-    from esrgan_plugins.metrics.lpips_metric import Lpips
-
-    return Lpips(params)
-
-
-def _stlpips(params):
-    from esrgan_plugins.metrics.stlpips_metric import StLpips
-
-    return StLpips(params)
-
-
-def _fid(params):
-    from esrgan_plugins.metrics.fid import Fid
-
-    return Fid(params)
+from esrgan_plugins.metrics.stlpips_metric import StLpips, StLpipsParams
 
 
 @hookimpl
 def register_metrics(register) -> None:
-    from esrgan_plugins.metrics.fid import FidParams
-    from esrgan_plugins.metrics.lpips_metric import LpipsParams
-    from esrgan_plugins.metrics.stlpips_metric import StLpipsParams
-
     register("psnr", Psnr, params=PsnrSsimParams, help="PSNR in dB on 8-bit levels (BasicSR: crop_border, Y channel)")
     register("ssim", Ssim, params=PsnrSsimParams, help="MATLAB-compatible SSIM on 8-bit levels (BasicSR)")
-    register("lpips", _lpips, params=LpipsParams, help="LPIPS distance (AlexNet/VGG backbone, see docs/weights.md)")
-    register("stlpips", _stlpips, params=StLpipsParams, help="shift-tolerant LPIPS (ST-LPIPS, alex/vgg; weights ship in esrgan[metrics])")
-    register("fid", _fid, params=FidParams, help="FID of an image set (pytorch-fid's TF Inception; offline with esrgan[metrics])")
+    register("lpips", Lpips, params=LpipsParams, help="LPIPS distance (AlexNet/VGG backbone, see docs/weights.md)")
+    register("stlpips", StLpips, params=StLpipsParams, help="shift-tolerant LPIPS (ST-LPIPS, alex/vgg; weights ship in esrgan[metrics])")
+    register("fid", Fid, params=FidParams, help="FID of an image set (pytorch-fid's TF Inception; offline with esrgan[metrics])")
 
 
 @hookimpl

@@ -9,11 +9,10 @@ from __future__ import annotations
 from typing import Callable
 
 from esrgan_core.hookspecs import hookimpl
+from esrgan_core.lazy import lazy
 
 
 @hookimpl
 def register_commands(register: Callable[..., None]) -> None:
-    from esrgan_plugins.modelfiles.convert import configure, handle
-
-    register("convert", configure, handle,
+    register("convert", lazy("esrgan_plugins.modelfiles.convert:configure"), lazy("esrgan_plugins.modelfiles.convert:handle"),
              help="convert a model between .pth (Real-ESRGAN), .safetensors and ncnn .param (input only)")

@@ -7,16 +7,13 @@ bare weights) and ``describe(params) -> dict`` (scale, channels, size multiple, 
 
 from __future__ import annotations
 
-import importlib.util
-
+from esrgan_core.features.vgg import VGGFeatures, VGGFeaturesParams
 from esrgan_core.hookspecs import Register, hookimpl
 from esrgan_plugins.networks.discriminator import UNetDiscriminatorParams, UNetDiscriminatorSN
 from esrgan_plugins.networks.patchgan import PatchGANDiscriminator, PatchGANParams
 from esrgan_plugins.networks.rrdbnet import RRDBNet, RRDBNetParams
 from esrgan_plugins.networks.srvgg import SRVGGNetCompact, SRVGGParams
 from esrgan_plugins.networks.vgg_discriminator import VGGDiscriminatorParams, VGGStyleDiscriminator
-
-VGG_MODULE = "esrgan_core.features.vgg"
 
 
 @hookimpl
@@ -31,8 +28,5 @@ def register_networks(register: Register) -> None:
              help="PatchGAN discriminator with spectral norm (multi-scale with num_scales > 1)")
     register("vgg_discriminator", VGGStyleDiscriminator, params=VGGDiscriminatorParams,
              help="ESRGAN VGG-style discriminator on 128x128 patches (BasicSR VGGStyleDiscriminator keys)")
-    if importlib.util.find_spec(VGG_MODULE) is not None:  # written separately; absent in partial checkouts
-        from esrgan_core.features.vgg import VGGFeatures, VGGFeaturesParams
-
-        register("vgg_features", VGGFeatures, params=VGGFeaturesParams,
-                 help="VGG19 feature extractor for perceptual losses (ImageNet weights via esrgan_core.weights)")
+    register("vgg_features", VGGFeatures, params=VGGFeaturesParams,
+             help="VGG19 feature extractor for perceptual losses (ImageNet weights via esrgan_core.weights)")

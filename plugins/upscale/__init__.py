@@ -13,19 +13,12 @@ from typing import Any
 
 from esrgan_core.hookspecs import hookimpl
 from esrgan_core.lazy import lazy
-
-
-def _task(params: Any, ctx: Any) -> int:
-    from esrgan_plugins.upscale.batch import run_upscale
-
-    return run_upscale(params)
+from esrgan_plugins.upscale.params import UpscaleParams
 
 
 @hookimpl
 def register_tasks(register: Any) -> None:
-    from esrgan_plugins.upscale.params import UpscaleParams
-
-    register("upscale", _task, params=UpscaleParams, help="upscale images and videos with a model (tiles, batch of files)")
+    register("upscale", lazy("esrgan_plugins.upscale.batch:run_upscale_task"), params=UpscaleParams, help="upscale images and videos with a model (tiles, batch of files)")
 
 
 @hookimpl

@@ -96,6 +96,11 @@ def _upscale_video(up: Upscaler, desc: Any, src: Path, dst: Path, params: Upscal
     upscale_video(up, src, dst, params, size_multiple=desc.size_multiple)
 
 
+def run_upscale_task(params: UpscaleParams, context: Any) -> int:
+    """The ``upscale`` task (``factory(params, context)``): :func:`run_upscale`."""
+    return run_upscale(params)
+
+
 def run_upscale(params: UpscaleParams) -> int:
     """Upscale every input; 0 when all succeeded (or were skipped), 2 when the only failures were
     unreadable inputs, 1 when anything else failed (e.g. a result that could not be written)."""
