@@ -37,9 +37,9 @@ from esrgan_core.config import build_config
 from esrgan_core.context import run_config
 from esrgan_core.contracts import LOSS_INPUTS, check_built, describe_network
 from esrgan_core.degradation import DegradationBatch
-from esrgan_core.plugins import ENV_VAR, PluginHost, check_registration, load_plugins
-from esrgan_core.registry import ComponentSpec
+from esrgan_core.plugins import ENV_VAR, TEST_ENV_VAR, PluginHost, check_registration, load_plugins
 from esrgan_core.schema import from_dict
+from esrgan_core.values import ComponentSpec
 
 LIGHT_DEGRADATION: list[dict[str, Any]] = [
     {"type": "blur", "kernel_size": [3, 7], "kernel_list": ["iso"], "kernel_prob": [1.0], "sigma": [0.2, 1.0], "sinc_prob": 0},
@@ -47,7 +47,7 @@ LIGHT_DEGRADATION: list[dict[str, Any]] = [
     {"type": "noise", "gaussian_prob": 1.0, "sigma": [1, 3], "gray_prob": 0.0},
 ]
 TINY_NETWORK: dict[str, Any] = {"type": "rrdbnet", "num_feat": 8, "num_block": 1, "num_grow_ch": 8}
-TEST_ENV = "ESRGAN_TEST"  # set by esrgan's own suite; a plugin check clears it so third-party plugins load
+TEST_ENV = TEST_ENV_VAR  # set by esrgan's own suite; a plugin check clears it so third-party plugins load
 
 
 def tiny_config(root: str | Path, *, stages: Sequence[dict[str, Any]] = (), losses: Sequence[dict[str, Any]] = (),

@@ -213,3 +213,15 @@ def test_core_imports_no_plugin() -> None:
 def test_core_plugin_import_is_found() -> None:
     names = [n for _, n in imported_names("def f():\n    lazy('esrgan_plugins.x.y:z')\n", "esrgan_core.m", False)]
     assert names == ["esrgan_plugins.x.y"]
+
+
+def test_config_values_are_imported_from_their_leaf_module() -> None:
+    """``ComponentSpec`` lives in esrgan_core.values; nothing imports it through esrgan_core.registry."""
+    found = []
+    for folder in ("esrgan_core", "plugins", "tests", "benchmarks", "examples"):
+        for path in sorted((ROOT / folder).rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.ImportFrom) and node.module == "esrgan_core.registry" and \
+                        any(a.name == "ComponentSpec" for a in node.names):
+                    found.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert not found, "import ComponentSpec from esrgan_core.values:\n" + "\n".join(found)
