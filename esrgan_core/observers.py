@@ -2,7 +2,9 @@
 
 ``ObserverHooks(host.hook).on_iteration_end(trainer=..., ...)`` calls every implementation the
 way pluggy would (last registered first) but turns an exception into :class:`ObserverError`
-naming the plugin and the hook. The caller decides what to save before stopping.
+naming the plugin and the hook. The caller decides what to save before stopping. The training loop
+passes its :class:`~esrgan_core.training.view.RunView` as ``trainer`` (the documented hook
+argument name; see :class:`esrgan_core.hookspecs.TrainingRun`), never itself.
 """
 
 from __future__ import annotations
