@@ -11,9 +11,10 @@ from types import ModuleType
 
 import pytest
 
-# Tests never touch a real hub cache: weights must be supplied explicitly where a test needs them.
+# Only the built-in plugins load (esrgan_core.plugins): installed third-party plugins cannot change
+# what the suite sees; a test that needs one names it in ESRGAN_PLUGINS.
 os.environ.setdefault("ESRGAN_TEST", "1")
-# ...and never download: tests that exercise downloading unset this and serve files from 127.0.0.1.
+# Tests never download: tests that exercise downloading unset this and serve files from 127.0.0.1.
 os.environ["ESRGAN_OFFLINE"] = "1"
 
 NON_LOOPBACK_ATTEMPTS: list[str] = []
