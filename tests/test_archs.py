@@ -69,7 +69,7 @@ def test_arch_trains_both_stages_and_saved_file_reopens_in_spandrel_and_our_load
     esrgan = make_loop(ctx, 1, previous_ema=esrnet.networks().ema.state_dict())
     nets = esrgan.networks()
     assert _step_with_gradient_record(esrgan, batch, nets.generator, nets.discriminator) == []
-    esrgan.save_checkpoint("1", notify=False)
+    esrgan.checkpoints.save("1", notify=False)
     pth, safetensors = esrgan.layout.net_g("1"), esrgan.layout.net_g_ema("1")
     ema = nets.ema
     size = 40 if name == "realcugan" else 20
