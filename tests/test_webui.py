@@ -110,6 +110,19 @@ def test_concurrent_upscales_queue_and_write_the_cli_bytes(root: Path, tmp_path:
         assert status != 200
 
 
+def test_cross_site_requests_and_foreign_host_names_are_refused(root: Path, tmp_path: Path) -> None:
+    """A page of another site cannot send the custom header without CORS (never allowed), and a DNS
+    name rebound onto 127.0.0.1 is not an allowed Host."""
+    recipe = {"name": "x", "stages": "- {type: resize, to: lr, prob: [0, 0, 1]}"}
+    with running_server(root) as base:
+        status, body = call(f"{base}/api/lab/save", recipe, page=False)
+        assert status == 403 and "x-esrgan-page" in body["error"]
+        status, _ = call(f"{base}/api/runs", headers={"Host": "evil.example:80"})
+        assert status == 400
+        assert call(f"{base}/api/runs")[0] == 200
+    assert not (root / "recipes").exists()
+
+
 def test_serve_binds_loopback_by_default() -> None:
     import argparse
 
@@ -118,3 +131,25 @@ def test_serve_binds_loopback_by_default() -> None:
     args = p.parse_args([])
     assert args.host == "127.0.0.1" and is_loopback(args.host) and args.root == "experiments"
     assert is_loopback("::1") and is_loopback("localhost") and not is_loopback("0.0.0.0") and not is_loopback("192.168.1.2")
+
+
+@pytest.mark.slow
+def test_serve_command_starts_on_loopback_and_answers(tmp_path: Path) -> None:
+    import re
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen([sys.executable, "-m", "esrgan_core.cli", "serve", "--port", "0", "--root", str(tmp_path)],
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        line = ""
+        while "web app on" not in line:
+            line = proc.stderr.readline()
+            assert line, "serve exited before it listened"
+        url = re.search(r"http://([^/]+)/", line)
+        assert url and url.group(1).startswith("127.0.0.1:")
+        status, info = call(f"http://{url.group(1)}/api/info")
+        assert status == 200 and info["root"] == str(tmp_path.resolve())
+    finally:
+        proc.terminate()
+        proc.wait(30)

@@ -16,7 +16,7 @@ pytest.importorskip("uvicorn")
 sync_api = pytest.importorskip("playwright.sync_api")
 
 from esrgan_core.cli import main  # noqa: E402
-from tests.webui_support import running_server, write_photo  # noqa: E402
+from tests.webui_support import running_server, write_skimage_photo  # noqa: E402
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or "/usr/bin/chromium"
 MODEL = "realesr-animevideov3"
@@ -62,7 +62,7 @@ def wait_images(page: Any, selector: str) -> None:
 
 
 def test_upscale_in_the_page_gives_the_cli_bytes(browser: Any, tmp_path: Path, artefacts: Path) -> None:
-    photo = write_photo(tmp_path / "photo.png", (48, 32), seed=3)
+    photo = write_skimage_photo(tmp_path / "photo.png", "chelsea", 80)
     assert main(["upscale", "-i", str(photo), "-o", str(tmp_path / "cli"), "-m", MODEL, "--no-progress"]) == 0
     expected = (tmp_path / "cli" / "photo_out.png").read_bytes()
     root = tmp_path / "root"
@@ -150,4 +150,28 @@ def test_runs_view_shows_the_curve_and_compare_images_of_a_finished_run(browser:
         slider.fill("0")
         assert page.text_content(".val[data-image='astronaut'] .iter-label") == "iteration 1"
         page.screenshot(path=str(artefacts / "runs.png"), full_page=True)
+        page.close()
+
+
+def test_compare_view_shows_both_results_and_their_metrics(browser: Any, tmp_path: Path, artefacts: Path) -> None:
+    import cv2
+
+    hr = write_skimage_photo(tmp_path / "hr.png", "coffee", 96)
+    lr = tmp_path / "lr.png"
+    hr_bgr = cv2.imread(str(hr))
+    cv2.imwrite(str(lr), cv2.resize(hr_bgr, (hr_bgr.shape[1] // 4, hr_bgr.shape[0] // 4), interpolation=cv2.INTER_AREA))
+    root = tmp_path / "root"
+    root.mkdir()
+    with running_server(root) as base:
+        page = open_page(browser, base)
+        page.click("#tab-compare")
+        page.select_option("#cmp-b", f"builtin:{MODEL}")
+        page.set_input_files("#cmp-lr", str(lr))
+        page.set_input_files("#cmp-hr", str(hr))
+        page.click("#cmp-run")
+        page.wait_for_selector("#cmp-result table.metrics")
+        wait_images(page, "#cmp-result .slider img")
+        psnr = [float(page.text_content(f"tr[data-side='{s}'] td[data-metric='psnr']")) for s in "AB"]
+        assert psnr[0] == psnr[1] > 10  # the same model on both sides
+        page.screenshot(path=str(artefacts / "compare.png"), full_page=True)
         page.close()

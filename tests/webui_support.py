@@ -42,12 +42,18 @@ def running_server(root: Path, **app_options: Any) -> Iterator[str]:
         sock.close()
 
 
-def call(url: str, data: bytes | dict | None = None, method: str | None = None) -> tuple[int, Any]:
-    """(status, parsed JSON or raw bytes) of one request; HTTP errors are returned, not raised."""
+def call(url: str, data: bytes | dict | None = None, method: str | None = None, page: bool = True,
+         headers: dict[str, str] | None = None) -> tuple[int, Any]:
+    """(status, parsed JSON or raw bytes) of one request (as the page sends it unless ``page`` is
+    false); HTTP errors are returned, not raised."""
     body = json.dumps(data).encode() if isinstance(data, dict) else data
     req = urllib.request.Request(url, data=body, method=method or ("POST" if data is not None else "GET"))
     if isinstance(data, dict):
         req.add_header("Content-Type", "application/json")
+    if req.get_method() == "POST" and page:
+        req.add_header("X-Esrgan-Page", "1")
+    for key, value in (headers or {}).items():
+        req.add_header(key, value)
     try:
         with urllib.request.urlopen(req, timeout=120) as resp:
             status, raw, kind = resp.status, resp.read(), resp.headers.get("Content-Type", "")
@@ -93,3 +99,13 @@ def tiny_finished_run(root: Path) -> Path:
     cfg.write_text(yaml.safe_dump(data))
     assert main([str(cfg)]) == 0
     return root / "tiny"
+
+
+def write_skimage_photo(path: Path, name: str = "chelsea", width: int = 64) -> Path:
+    """A scikit-image photo shrunk (area) to ``width`` pixels wide, as a PNG (offline: shipped in the wheel)."""
+    from esrgan_core.photos import load_photo
+
+    rgb = load_photo(name)
+    h = round(rgb.shape[0] * width / rgb.shape[1])
+    cv2.imwrite(str(path), cv2.resize(rgb[..., ::-1], (width, h), interpolation=cv2.INTER_AREA))
+    return path

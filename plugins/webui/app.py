@@ -18,6 +18,8 @@ from typing import Any, Awaitable, Callable
 
 import attrs
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
@@ -31,6 +33,8 @@ from esrgan_plugins.webui.uploads import Limits, UploadStore
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1", "[::1]")
+REQUEST_HEADER = ("x-esrgan-page", "1")  # a custom header: a cross-site page cannot send it without CORS, which we never allow
 SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY", "Referrer-Policy": "no-referrer",
                     "Content-Security-Policy": "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; "
                                                "style-src 'self'; script-src 'self'; connect-src 'self'"}
@@ -60,6 +64,9 @@ def api(fn: Handler) -> Callable[[Request], Awaitable[Response]]:
     @functools.wraps(fn)
     async def endpoint(request: Request) -> Response:
         state: ServerState = request.app.state.esrgan
+        if request.method == "POST" and request.headers.get(REQUEST_HEADER[0]) != REQUEST_HEADER[1]:
+            return JSONResponse({"error": f"requests that change anything need the {REQUEST_HEADER[0]} header (sent by the page)"},
+                                status_code=403)
         try:
             result = await fn(request, state)
         except (EsrganError, PathRefused) as exc:
@@ -90,10 +97,11 @@ async def index(request: Request, state: ServerState) -> Response:
 
 
 def build_app(root: str | Path, *, work: str | Path | None = None, limits: Limits | None = None,
-              host: PluginHost | None = None) -> Starlette:
+              host: PluginHost | None = None, allowed_hosts: tuple[str, ...] = LOOPBACK_HOSTS) -> Starlette:
     """The app serving ``root`` (which must exist). ``work`` holds uploads and results (default: a
-    fresh temporary folder, removed when the app shuts down)."""
-    from esrgan_plugins.webui import views_lab, views_runs, views_upscale
+    fresh temporary folder, removed when the app shuts down). Requests naming another ``Host`` than
+    ``allowed_hosts`` are refused (no DNS rebinding onto 127.0.0.1)."""
+    from esrgan_plugins.webui import views_compare, views_lab, views_runs, views_upscale
 
     root_path = Path(root).expanduser().resolve()
     if not root_path.is_dir():
@@ -104,7 +112,7 @@ def build_app(root: str | Path, *, work: str | Path | None = None, limits: Limit
     state = ServerState(root_path, work_path, UploadStore(work_path / "uploads", limits), JobQueue(),
                         host or load_plugins(), limits)
     routes = [Route("/", api(index))]
-    for module in (views_upscale, views_lab, views_runs):
+    for module in (views_upscale, views_lab, views_runs, views_compare):
         routes += [Route(path, api(fn), methods=[method]) for method, path, fn in module.ROUTES]
     routes.append(Mount("/static", app=StaticFiles(directory=STATIC), name="static"))
 
@@ -114,6 +122,7 @@ def build_app(root: str | Path, *, work: str | Path | None = None, limits: Limit
         if own_work:
             shutil.rmtree(work_path, ignore_errors=True)
 
-    app = Starlette(routes=routes, lifespan=lifespan)
+    app = Starlette(routes=routes, lifespan=lifespan,
+                    middleware=[Middleware(TrustedHostMiddleware, allowed_hosts=list(allowed_hosts), www_redirect=False)])
     app.state.esrgan = state
     return app

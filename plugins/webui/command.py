@@ -46,7 +46,7 @@ def handler(args: argparse.Namespace) -> int:
     require_ui()
     import uvicorn
 
-    from esrgan_plugins.webui.app import build_app
+    from esrgan_plugins.webui.app import LOOPBACK_HOSTS, build_app
     from esrgan_plugins.webui.uploads import Limits
 
     if args.max_upload_mb <= 0 or args.max_pixels <= 0:
@@ -60,10 +60,12 @@ def handler(args: argparse.Namespace) -> int:
         log.warning("warning: serving on %s: anyone who can reach this address can use the page and read the "
                     "runs and model files under %s", args.host, root.resolve())
     limits = Limits(int(args.max_upload_mb * 1024 * 1024), int(args.max_pixels * 1_000_000))
-    app = build_app(root, work=args.work, limits=limits)
+    hosts = LOOPBACK_HOSTS if is_loopback(args.host) else ("*",)  # on another address the names it is reached by are unknown
+    app = build_app(root, work=args.work, limits=limits, allowed_hosts=hosts)
     sock = socket.socket(socket.AF_INET6 if ":" in args.host else socket.AF_INET)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((args.host, args.port))
+    sock.listen(128)  # connections wait from now on, even before uvicorn accepts them
     host, port = sock.getsockname()[:2]
     log.info("esrgan web app on http://%s:%d/ (root %s); Ctrl+C stops it", f"[{host}]" if ":" in host else host, port, root.resolve())
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False, server_header=False))

@@ -18,7 +18,7 @@ function showMessage(text, kind) {
 }
 
 async function request(method, url, body, raw) {
-  const options = { method, headers: {} };
+  const options = { method, headers: method === "POST" ? { "X-Esrgan-Page": "1" } : {} };
   if (raw !== undefined) { options.body = raw; }
   else if (body !== undefined) { options.body = JSON.stringify(body); options.headers["Content-Type"] = "application/json"; }
   let response;
@@ -68,3 +68,13 @@ async function start() {
   document.body.dataset.ready = "1";
 }
 window.addEventListener("DOMContentLoaded", start);
+
+// Poll a queued job until it is done or failed; onUpdate(job) after each poll.
+async function pollJob(id, onUpdate) {
+  for (;;) {
+    const job = await getJSON("/api/jobs/" + id);
+    if (onUpdate) onUpdate(job);
+    if (job.state === "done" || job.state === "failed") return job;
+    await new Promise((r) => setTimeout(r, 400));
+  }
+}

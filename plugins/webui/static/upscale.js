@@ -76,5 +76,5 @@ function slider(beforeUrl, afterUrl) {
   const range = el("input", { type: "range", min: "0", max: "100", value: "50", class: "split" });
   const cut = () => { before.style.clipPath = `inset(0 ${100 - range.value}% 0 0)`; };
   range.addEventListener("input", cut); cut();
-  return el("div", { class: "slider-box" }, el("div", { class: "slider" }, after, before), range);
+  return el("div", { class: "slider-box" }, el("div", { class: "slider" }, after, before, range));
 }
