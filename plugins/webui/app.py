@@ -119,6 +119,7 @@ def build_app(root: str | Path, *, work: str | Path | None = None, limits: Limit
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> Any:
         yield
+        state.jobs.close()
         if own_work:
             shutil.rmtree(work_path, ignore_errors=True)
 

@@ -101,9 +101,16 @@ class JobQueue:
             return 0
         return sum(1 for j in list(self._jobs.values()) if j.order < job.order and j.state in ("queued", "running"))
 
+    def close(self) -> None:
+        """Let the worker finish the jobs queued so far, then stop (the app's shutdown calls this)."""
+        self._queue.put(None)  # type: ignore[arg-type]
+
     def _work(self) -> None:
         while True:
-            job, fn, future = self._queue.get()
+            item = self._queue.get()
+            if item is None:
+                return
+            job, fn, future = item
             job.state, job.started = "running", next(self._ticks)
             capture = _Capture(job, threading.get_ident())
             logging.getLogger().addHandler(capture)

@@ -18,7 +18,7 @@ from esrgan_core.errors import EsrganError
 from esrgan_core.images import IMAGE_EXTENSIONS, read_image
 from esrgan_plugins.webui.paths import PathRefused, safe_filename
 
-VIDEO_EXTENSIONS = (".mp4", ".mkv", ".mov", ".webm", ".avi")
+VIDEO_EXTENSIONS = (".mp4", ".mkv", ".mov", ".webm", ".avi", ".m4v", ".ts", ".nut")  # those the upscale task reads as videos
 ID_CHARS = set("0123456789abcdef")
 
 
