@@ -175,12 +175,15 @@ def from_tensor01(nchw) -> np.ndarray:
     return np.ascontiguousarray(t.numpy().transpose(1, 2, 0))
 
 
+def centre_box(h: int, w: int, max_size: int | None) -> tuple[int, int, int, int]:
+    """``(top, left, height, width)`` of the centred window of at most ``max_size`` per side (None/0: all)."""
+    th, tw = (min(h, max_size), min(w, max_size)) if max_size else (h, w)
+    return (h - th) // 2, (w - tw) // 2, th, tw
+
+
 def centre_crop(img: np.ndarray, max_size: int | None, multiple: int = 1) -> np.ndarray:
-    """HWC ``img`` centre-cropped to at most ``max_size`` per side (None/0: whole image), then H and W
-    cut to multiples of ``multiple`` at the bottom/right."""
-    h, w = img.shape[:2]
-    if max_size:
-        th, tw = min(h, max_size), min(w, max_size)
-        top, left = (h - th) // 2, (w - tw) // 2
-        img, h, w = img[top:top + th, left:left + tw], th, tw
+    """HWC ``img`` centre-cropped to at most ``max_size`` per side (None/0: whole image, :func:`centre_box`),
+    then H and W cut to multiples of ``multiple`` at the bottom/right."""
+    top, left, h, w = centre_box(img.shape[0], img.shape[1], max_size)
+    img = img[top:top + h, left:left + w]
     return np.ascontiguousarray(img[: h - h % multiple, : w - w % multiple])

@@ -94,3 +94,20 @@ def test_pad_crop_pads_small_images_and_crops_large_ones_like_the_reference_data
     again, offset = pad_crop_hwc(big, 40, torch.Generator().manual_seed(4))
     top, left = offset
     np.testing.assert_array_equal(again, big[top:top + 40, left:left + 40])
+
+
+def test_benchmark_paired_sets_cut_the_hr_under_the_centred_lr_crop(tmp_path):
+    from types import SimpleNamespace
+
+    from esrgan_core.images import read_rgb01, write_image
+    from esrgan_plugins.benchmark.data import paired
+
+    rng = np.random.default_rng(3)
+    write_image(tmp_path / "hr" / "a.png", rng.random((42, 37, 3), dtype=np.float32))  # 2 and 1 px over 4 x LR
+    write_image(tmp_path / "lr" / "ax4.png", rng.random((10, 9, 3), dtype=np.float32))
+    entry = SimpleNamespace(hr=tmp_path / "hr", lr=tmp_path / "lr", max_images=0, max_size=16)
+    (pair,) = paired(entry, 4, tmp_path, 0)
+    lr, hr = read_rgb01(tmp_path / "lr" / "ax4.png"), read_rgb01(tmp_path / "hr" / "a.png")
+    top, left = (10 - 4) // 2, (9 - 4) // 2  # the centred 4 x 4 LR window (max_size 16 / scale 4)
+    np.testing.assert_array_equal(pair.lr, lr[top:top + 4, left:left + 4])
+    np.testing.assert_array_equal(pair.hr, hr[4 * top:4 * top + 16, 4 * left:4 * left + 16])

@@ -29,7 +29,7 @@ from esrgan_core.cache import cache_dir
 from esrgan_core.degradation.crop import gt_window
 from esrgan_core.degradation.once import degrade_once
 from esrgan_core.errors import ConfigError, DataError
-from esrgan_core.images import centre_crop, from_tensor01, list_images, read_rgb01, to_tensor01, write_image
+from esrgan_core.images import centre_box, centre_crop, from_tensor01, list_images, read_rgb01, to_tensor01, write_image
 from esrgan_core.photos import PHOTOS, load_photo, resolve_path
 from esrgan_core.registry import Registries
 from esrgan_core.schema import to_plain
@@ -93,11 +93,10 @@ def paired(entry: Any, scale: int, base_dir: Path, index: int) -> list[Pair]:
         lh, lw = lr.shape[:2]
         if not (lh * scale <= hr.shape[0] < (lh + 1) * scale and lw * scale <= hr.shape[1] < (lw + 1) * scale):
             raise DataError(f"{hr_file}: HR {hr.shape[1]}x{hr.shape[0]} is not {scale} x LR {lw}x{lh} ({lr_file.name})")
-        lr = centre_crop(lr, entry.max_size // scale if entry.max_size else None, 1)
-        top, left = (lh - lr.shape[0]) // 2, (lw - lr.shape[1]) // 2
-        rows, cols = gt_window(top, left, lr.shape[0], lr.shape[1], scale)
-        hr = hr[rows, cols]
-        pairs.append(Pair(hr_file.stem, lr, np.ascontiguousarray(hr)))
+        top, left, h, w = centre_box(lh, lw, entry.max_size // scale if entry.max_size else None)
+        rows, cols = gt_window(top, left, h, w, scale)  # the HR under the LR crop
+        lr, hr = lr[top:top + h, left:left + w], hr[rows, cols]
+        pairs.append(Pair(hr_file.stem, np.ascontiguousarray(lr), np.ascontiguousarray(hr)))
     return pairs
 
 

@@ -12,20 +12,19 @@ from typing import Any, Mapping
 import numpy as np
 
 from esrgan_core.atomic import atomic_write_with
+from esrgan_core.degradation.crop import gt_window
+from esrgan_core.images import centre_box
 
 
 def crop_box(lr_shape: tuple[int, ...], crop: int, scale: int) -> tuple[int, int, int, int]:
     """``(top, left, height, width)`` in LR pixels of the centred crop of ``crop`` HR pixels (0: all)."""
-    h, w = int(lr_shape[0]), int(lr_shape[1])
-    side = max(1, crop // scale) if crop else max(h, w)
-    ch, cw = min(h, side), min(w, side)
-    return (h - ch) // 2, (w - cw) // 2, ch, cw
+    return centre_box(int(lr_shape[0]), int(lr_shape[1]), max(1, crop // scale) if crop else None)
 
 
 def cut(img: np.ndarray, box: tuple[int, int, int, int], factor: int) -> np.ndarray:
     """The part of ``img`` (HWC) under ``box`` (LR units), on a grid ``factor`` times finer."""
-    t, x, h, w = (v * factor for v in box)
-    return np.ascontiguousarray(img[t:t + h, x:x + w])
+    rows, cols = gt_window(*box, factor)
+    return np.ascontiguousarray(img[rows, cols])
 
 
 def _pick(names: list[str], prefix: str) -> str | None:
