@@ -57,13 +57,14 @@ def load_preset(name: str) -> Preset:
     return Preset(name, int(data.get("scale", 4)), data["stages"], str(data.get("description", "")))
 
 
-_REQUIRED = (
+BASICSR_KEYS = (  # the degradation options of a Real-ESRGAN option file; every one is needed
     "resize_prob", "resize_range", "gaussian_noise_prob", "noise_range", "poisson_scale_range", "gray_noise_prob",
     "jpeg_range", "second_blur_prob", "resize_prob2", "resize_range2", "gaussian_noise_prob2", "noise_range2",
     "poisson_scale_range2", "gray_noise_prob2", "jpeg_range2", "kernel_list", "kernel_prob", "sinc_prob",
     "blur_sigma", "betag_range", "betap_range", "kernel_list2", "kernel_prob2", "sinc_prob2", "blur_sigma2",
     "betag_range2", "betap_range2", "final_sinc_prob",
 )
+BASICSR_UNUSED_KEYS = ("blur_kernel_size", "blur_kernel_size2")  # read by the reference, never used (sizes 7..21)
 
 
 def _flatten(opt: Mapping[str, Any]) -> dict[str, Any]:
@@ -108,7 +109,7 @@ def from_basicsr_options(opt: Mapping[str, Any]) -> list[dict[str, Any]]:
     draws. A missing option is a ConfigError naming it.
     """
     o = _flatten(opt)
-    missing = [k for k in _REQUIRED if k not in o]
+    missing = [k for k in BASICSR_KEYS if k not in o]
     if missing:
         raise ConfigError(f"missing Real-ESRGAN degradation option(s): {', '.join(missing)}", path=missing[0])
     final_resize = {"type": "resize", "name": "resize_final", "prob": [0, 0, 1], "to": "lr"}

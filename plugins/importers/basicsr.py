@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
+from esrgan_core.degradation.presets import BASICSR_KEYS, BASICSR_UNUSED_KEYS
 from esrgan_plugins.importers.basicsr_train import train_section
 from esrgan_plugins.importers.options import OptionReader, as_int
 
@@ -41,13 +42,7 @@ ARG_RENAMES = {"upscale": "scale", "upscaling_factor": "scale", "up_scale": "sca
                "use_checkpoint": "checkpointing"}  # the reference's argument names -> ours (when ours differ)
 PAIRED_DATASETS = ("RealESRGANPairedDataset", "PairedImageDataset")
 METRICS = {"calculate_psnr": "psnr", "calculate_ssim": "ssim", "calculate_lpips": "lpips"}
-DEGRADATION_KEYS = (
-    "resize_prob", "resize_range", "gaussian_noise_prob", "noise_range", "poisson_scale_range", "gray_noise_prob",
-    "jpeg_range", "second_blur_prob", "resize_prob2", "resize_range2", "gaussian_noise_prob2", "noise_range2",
-    "poisson_scale_range2", "gray_noise_prob2", "jpeg_range2", "final_sinc_prob", "blur_kernel_size", "kernel_list",
-    "kernel_prob", "sinc_prob", "blur_sigma", "betag_range", "betap_range", "blur_kernel_size2", "kernel_list2",
-    "kernel_prob2", "sinc_prob2", "blur_sigma2", "betag_range2", "betap_range2",
-)
+DEGRADATION_KEYS = BASICSR_KEYS + BASICSR_UNUSED_KEYS
 IGNORED = {
     "num_gpu": "the process count comes from `accelerate launch`",
     "dist_params": "distributed settings come from `accelerate launch`",
