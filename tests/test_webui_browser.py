@@ -132,10 +132,12 @@ def test_playground_range_change_changes_the_samples_and_saves_a_valid_recipe(br
 
 def test_runs_view_shows_the_curve_and_compare_images_of_a_finished_run(browser: Any, tmp_path: Path,
                                                                         artefacts: Path) -> None:
+    from esrgan_core.runlayout import RunLayout
+    from esrgan_core.training.metrics_log import MetricsLog
     from tests.webui_support import tiny_finished_run
 
     root = tmp_path / "experiments"
-    tiny_finished_run(root)
+    run = tiny_finished_run(root)
     with running_server(root) as base:
         page = open_page(browser, base)
         page.click("#tab-runs")
@@ -150,6 +152,21 @@ def test_runs_view_shows_the_curve_and_compare_images_of_a_finished_run(browser:
         slider.fill("0")
         assert page.text_content(".val[data-image='astronaut'] .iter-label") == "iteration 1"
         page.screenshot(path=str(artefacts / "runs.png"), full_page=True)
+
+        # The same run, not finished and just written to: it reads as running and its curves follow the log.
+        stage = RunLayout(run).stage("esrnet")
+        stage.done_file.unlink()
+        os.utime(stage.metrics_file)
+        page.click("#tab-upscale")
+        page.click("#tab-runs")
+        sync_api.expect(page.locator("tr[data-path='tiny'] td:nth-child(2)")).to_have_text("running")
+        page.click("tr[data-path='tiny']")
+        sync_api.expect(page.locator("#run-detail h2")).to_have_text("tiny — running")
+        log = MetricsLog(stage.logs)
+        log.log(3, "val", {"psnr": 9.5, "ssim": 0.25})
+        log.close()
+        x_max = page.locator("svg.curve[data-key='val psnr'] text").nth(4)  # the x axis' right end: the newest iteration
+        sync_api.expect(x_max).to_have_text("3", timeout=30_000)
         page.close()
 
 
@@ -174,4 +191,26 @@ def test_compare_view_shows_both_results_and_their_metrics(browser: Any, tmp_pat
         psnr = [float(page.text_content(f"tr[data-side='{s}'] td[data-metric='psnr']")) for s in "AB"]
         assert psnr[0] == psnr[1] > 10  # the same model on both sides
         page.screenshot(path=str(artefacts / "compare.png"), full_page=True)
+        page.close()
+
+
+def test_limits_give_a_message_in_the_page_and_the_next_upload_works(browser: Any, tmp_path: Path) -> None:
+    from esrgan_plugins.webui.uploads import Limits
+
+    big = write_skimage_photo(tmp_path / "big.png", "astronaut", 256)  # over 30 kB
+    wide = write_skimage_photo(tmp_path / "wide.png", "chelsea", 64)  # 64x43 = 2,752 pixels
+    small = write_skimage_photo(tmp_path / "small.png", "chelsea", 32)
+    assert big.stat().st_size > 30_000 > wide.stat().st_size
+    root = tmp_path / "root"
+    root.mkdir()
+    with running_server(root, limits=Limits(max_upload_bytes=30_000, max_pixels=2000)) as base:
+        page = open_page(browser, base)
+        for photo, message in ((big, "is over the upload limit of 30 kB"), (wide, "wide.png: 64x43 = 2,752 pixels is over the pixel limit of 2,000")):
+            page.set_input_files("#up-files", str(photo))
+            page.click("#up-run")
+            sync_api.expect(page.locator("#message")).to_contain_text(message)
+        page.set_input_files("#up-files", str(small))
+        page.click("#up-run")
+        page.wait_for_selector(".result a.download")
+        assert page.is_hidden("#message")
         page.close()

@@ -48,6 +48,11 @@ class Upload:
     height: int = 0
 
 
+def size_text(n: float) -> str:
+    """Bytes for a message: MB from one megabyte on, kB below."""
+    return f"{n / 1e6:.1f} MB" if n >= 1e6 else f"{n / 1e3:.0f} kB"
+
+
 def image_size(path: Path) -> tuple[int, int]:
     """(width, height) from the file header (Pillow opens lazily: nothing is decoded)."""
     from PIL import Image as PILImage
@@ -72,7 +77,7 @@ class UploadStore:
         """Store one upload from its body chunks; refused uploads leave nothing behind."""
         limit = self.limits.max_upload_bytes
         if declared is not None and declared > limit:
-            raise UploadRefused(f"{name}: {declared / 1e6:.1f} MB is over the upload limit of {limit / 1e6:.1f} MB")
+            raise UploadRefused(f"{name}: {size_text(declared)} is over the upload limit of {size_text(limit)} (--max-upload-mb)")
         filename = safe_filename(name, IMAGE_EXTENSIONS + VIDEO_EXTENSIONS)
         uid = secrets.token_hex(8)
         folder = self.folder / uid
@@ -83,7 +88,7 @@ class UploadStore:
                 async for chunk in chunks:
                     size += len(chunk)
                     if size > limit:
-                        raise UploadRefused(f"{name}: over the upload limit of {limit / 1e6:.1f} MB")
+                        raise UploadRefused(f"{name}: over the upload limit of {size_text(limit)} (--max-upload-mb)")
                     fh.write(chunk)
             if size == 0:
                 raise UploadRefused(f"{name}: the file is empty")
@@ -99,8 +104,8 @@ class UploadStore:
             return Upload(uid, filename, path, "video")
         w, h = image_size(path)
         if w * h > self.limits.max_pixels:
-            raise UploadRefused(f"{filename}: {w}x{h} = {w * h / 1e6:.1f} MP is over the pixel limit of "
-                                f"{self.limits.max_pixels / 1e6:.1f} MP")
+            raise UploadRefused(f"{filename}: {w}x{h} = {w * h:,} pixels is over the pixel limit of "
+                                f"{self.limits.max_pixels:,} (--max-pixels)")
         try:
             read_image(path)
         except EsrganError as exc:

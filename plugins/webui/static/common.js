@@ -34,7 +34,8 @@ const postJSON = (url, body) => request("POST", url, body);
 // One file -> {id, name, kind, width, height, url}; the error message of a refused upload is thrown.
 async function uploadFile(file) {
   const limit = window.serverInfo ? window.serverInfo.limits.max_upload_bytes : Infinity;
-  if (file.size > limit) throw new Error(`${file.name}: ${(file.size / 1e6).toFixed(1)} MB is over the upload limit of ${(limit / 1e6).toFixed(1)} MB`);
+  const size = (n) => (n >= 1e6 ? `${(n / 1e6).toFixed(1)} MB` : `${(n / 1e3).toFixed(0)} kB`);
+  if (file.size > limit) throw new Error(`${file.name}: ${size(file.size)} is over the upload limit of ${size(limit)} (--max-upload-mb)`);
   return request("POST", "/api/upload?name=" + encodeURIComponent(file.name), undefined, file);
 }
 
