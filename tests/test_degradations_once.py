@@ -29,7 +29,7 @@ SEED, SIZE = 77, 48
 
 @pytest.fixture()
 def setup(tmp_path: Path):
-    """A run validating on (and comparing) one 48x48 HR file, and that file's pixels."""
+    """A run validating on (and comparing) one 48x48 HR file, its degradation pipeline, the file's pixels."""
     folder = tmp_path / "hr"
     write_image(folder / "cat.png", skimage.data.chelsea()[100:100 + SIZE, 150:150 + SIZE].astype(np.float32) / 255.0)
     data = tiny_config(tmp_path / "experiments", stages="esrnet")
@@ -38,14 +38,12 @@ def setup(tmp_path: Path):
     data["val"] = {"degradation_seed": SEED}
     data["compare"] = {"images": [str(folder / "cat.png")], "seed": SEED}
     ctx = context(data)
-    hr = read_rgb01(folder / "cat.png")
-    return ctx, hr, tmp_path
+    pipeline = Pipeline.from_recipe(ctx.config.params.degradation, ctx.registries)
+    return ctx, pipeline, read_rgb01(folder / "cat.png"), tmp_path
 
 
 def test_degrade_once_draws_from_the_generator_of_seed_and_index(setup):
-    ctx, hr, _ = setup
-    run = ctx.config.params
-    pipeline = Pipeline.from_recipe(run.degradation, ctx.registries)
+    _, pipeline, hr, _ = setup
     once = degrade_once(to_tensor01(hr), pipeline, 4, SEED, 3)
     direct = pipeline(to_tensor01(hr), make_generator(SEED, 3), 4)
     assert torch.equal(once.lq, direct.lq) and torch.equal(once.gt, direct.gt) and once.lq.shape == (1, 3, 12, 12)
@@ -55,9 +53,8 @@ def test_degrade_once_draws_from_the_generator_of_seed_and_index(setup):
 
 
 def test_validation_compare_preview_export_give_the_same_lq(setup):
-    ctx, hr, tmp_path = setup
+    ctx, pipeline, hr, tmp_path = setup
     run = ctx.config.params
-    pipeline = Pipeline.from_recipe(run.degradation, ctx.registries)
     want = degrade_once(to_tensor01(hr), pipeline, run.scale, SEED, 0)
 
     (name, val_lq, val_gt), = validation_pairs(run, ctx, tmp_path)
@@ -80,9 +77,7 @@ def test_validation_compare_preview_export_give_the_same_lq(setup):
 
 
 def test_benchmark_degrades_with_the_image_hash_as_index_and_caches_it(setup):
-    ctx, hr, tmp_path = setup
-    run = ctx.config.params
-    pipeline = Pipeline.from_recipe(run.degradation, ctx.registries)
+    _, pipeline, hr, tmp_path = setup
     lr, cached = degrade_cached(hr, pipeline, [], SEED, 4, tmp_path / "cache")
     want = from_tensor01(degrade_once(to_tensor01(hr), pipeline, 4, SEED, image_index(pixel_digest(hr))).lq)
     assert not cached
