@@ -3,8 +3,10 @@ queued jobs, and upscale results equal to ``esrgan-run upscale``'s bytes."""
 
 from __future__ import annotations
 
+import io
 import os
 import threading
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -108,6 +110,26 @@ def test_concurrent_upscales_queue_and_write_the_cli_bytes(root: Path, tmp_path:
             assert status == 200 and got == expected
         status, body = call(f"{base}/api/jobs/{jobs[0]['id']}/files/..%2Fin%2Fcat.png")
         assert status != 200
+        status, archive = call(f"{base}/api/jobs/{jobs[0]['id']}/zip")
+        with zipfile.ZipFile(io.BytesIO(archive)) as zf:
+            assert zf.namelist() == ["cat_out.png"] and zf.read("cat_out.png") == expected
+
+
+def test_the_page_offers_the_upscale_options_with_the_commands_defaults(root: Path) -> None:
+    import attrs
+
+    from esrgan_plugins.upscale.params import UpscaleParams  # a test may look at the plugin it checks against
+
+    defaults = {f.name: f.default for f in attrs.fields(UpscaleParams)}
+    with running_server(root) as base:
+        status, info = call(f"{base}/api/info")
+    assert status == 200
+    offered = {f["name"]: f for f in info["options"]}
+    assert {"tile", "tile_overlap", "outscale", "precision", "engine"} <= set(offered)
+    for name, field in offered.items():
+        assert field["default"] == defaults[name], name
+    assert offered["precision"]["choices"] == ["auto", "fp32", "fp16", "bf16"]
+    assert offered["engine"]["choices"] == ["torch", "onnxruntime", "ncnn"]
 
 
 def test_cross_site_requests_and_foreign_host_names_are_refused(root: Path, tmp_path: Path) -> None:
