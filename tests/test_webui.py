@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import io
 import os
+import struct
 import threading
 import zipfile
+import zlib
 from pathlib import Path
 
 import pytest
@@ -53,6 +55,14 @@ def test_paths_outside_the_root_are_refused_and_the_server_keeps_serving(root: P
         assert status == 200 and body == b"inside\n"
 
 
+def png_header_only(width: int, height: int) -> bytes:
+    """A PNG that claims ``width`` x ``height`` 8-bit RGB pixels and holds none (signature, IHDR, IEND)."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)) + chunk(b"IEND", b"")
+
+
 def test_upload_limits_and_corrupt_images_answer_one_line_and_keep_nothing(root: Path, tmp_path: Path) -> None:
     work = tmp_path / "work"
     small = write_photo(tmp_path / "small.png", (16, 16))
@@ -62,6 +72,8 @@ def test_upload_limits_and_corrupt_images_answer_one_line_and_keep_nothing(root:
         assert status == 400 and "over the upload limit" in body["error"]
         status, body = call(f"{base}/api/upload?name=big.png", big.read_bytes())
         assert status == 400 and body["error"] == "big.png: 40x28 = 1,120 pixels is over the pixel limit of 600 (--max-pixels)"
+        status, body = call(f"{base}/api/upload?name=bomb.png", png_header_only(100_000, 100_000))
+        assert status == 400 and body["error"] == "bomb.png: far over the pixel limit (a decompression bomb?)"
         status, body = call(f"{base}/api/upload?name=broken.png", small.read_bytes()[:60])
         assert status == 400 and "not a readable image" in body["error"]
         status, body = call(f"{base}/api/upload?name=run.sh", b"#!/bin/sh\n")

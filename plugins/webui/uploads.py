@@ -55,12 +55,17 @@ def size_text(n: float) -> str:
 
 def image_size(path: Path) -> tuple[int, int]:
     """(width, height) from the file header (Pillow opens lazily: nothing is decoded)."""
+    import warnings
+
     from PIL import Image as PILImage
 
-    PILImage.MAX_IMAGE_PIXELS = None  # our own limit applies, checked by the caller
     try:
-        with PILImage.open(path) as im:
-            return int(im.size[0]), int(im.size[1])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", PILImage.DecompressionBombWarning)  # our own limit applies
+            with PILImage.open(path) as im:
+                return int(im.size[0]), int(im.size[1])
+    except PILImage.DecompressionBombError:
+        raise UploadRefused(f"{path.name}: far over the pixel limit (a decompression bomb?)") from None
     except Exception as exc:  # Pillow raises many types for broken headers
         raise UploadRefused(f"{path.name}: not a readable image ({type(exc).__name__})") from None
 

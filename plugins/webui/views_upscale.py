@@ -9,6 +9,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 
+from esrgan_core.degradation.presets import preset_names
 from esrgan_core.errors import ConfigError
 from esrgan_plugins.webui import upscale as service
 from esrgan_plugins.webui.app import read_json
@@ -22,8 +23,6 @@ MAX_FILES_PER_JOB = 100
 async def info(request: Request, state: Any) -> dict[str, Any]:
     """What the page builds its forms from."""
     entry = service.task_entry(state.host.registries)
-    from esrgan_core.degradation.presets import preset_names
-
     return {"root": str(state.root), "models": list_models(state.root), "options": service.option_fields(entry.params),
             "limits": {"max_upload_bytes": state.limits.max_upload_bytes, "max_pixels": state.limits.max_pixels},
             "photos": photo_names(), "presets": preset_names()}
