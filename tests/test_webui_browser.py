@@ -24,6 +24,8 @@ MODEL = "realesr-animevideov3"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update", "--no-first-run",
                  "--disable-sync", "--disable-default-apps", "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1"]
 
+sync_api.expect.set_options(timeout=30_000)  # a loaded machine answers slowly; nothing here is timed
+
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium")]
 
 
