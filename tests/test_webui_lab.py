@@ -3,15 +3,18 @@ image per stage, and a saved recipe that ``esrgan-run validate`` accepts."""
 
 from __future__ import annotations
 
+import base64
 from pathlib import Path
 
+import cv2
+import numpy as np
 import pytest
 
 pytest.importorskip("starlette")
 pytest.importorskip("uvicorn")
 
 from esrgan_core.cli import main  # noqa: E402
-from tests.webui_support import call, running_server  # noqa: E402
+from tests.webui_support import call, running_server, write_photo  # noqa: E402
 
 STAGES = """\
 - {type: blur, kernel_size: [3, 7], kernel_list: [iso], kernel_prob: [1.0], sigma: [0.2, 1.0], sinc_prob: 0}
@@ -43,6 +46,12 @@ def test_playground_validates_runs_and_saves(tmp_path: Path, capsys: pytest.Capt
         assert call(f"{base}/api/lab/run", req)[1]["samples"] == first["samples"]  # same seed, same samples
         assert call(f"{base}/api/lab/run", {**req, "seed": 6})[1]["samples"] != first["samples"]
 
+        photo = write_photo(tmp_path / "small.png", (40, 30))
+        _, up = call(f"{base}/api/upload?name=small.png", photo.read_bytes())
+        status, own = call(f"{base}/api/lab/run", {**req, "source": f"upload:{up['id']}"})
+        assert status == 200 and own["hr_size"] == [28, 28] and own["lr_size"] == [7, 7]  # the centre, cut to x4
+        hr = cv2.imdecode(np.frombuffer(base64.b64decode(own["hr"].split(",", 1)[1]), np.uint8), cv2.IMREAD_COLOR)
+        assert np.array_equal(hr, cv2.imread(str(photo))[1:29, 6:34])
         status, body = call(f"{base}/api/lab/run", {**req, "source": "/etc/passwd"})
         assert status == 400 and "unknown source" in body["error"]
         status, saved = call(f"{base}/api/lab/save", {**req, "name": "light"})
