@@ -85,9 +85,12 @@ def oldest(session: nox.Session) -> None:
     lock = Path(session.create_tmp()) / "oldest.txt"
     session.run("uv", "pip", "compile", "pyproject.toml", "--resolution", "lowest-direct", "--python-version",
                 session.python if isinstance(session.python, str) else CI_PYTHON, "-o", str(lock), "--quiet")
-    session.install("-r", str(lock), *test_tools())
+    pins = [line for line in lock.read_text().splitlines() if line and not line.startswith((" ", "#"))]
+    session.log("lowest direct: " + ", ".join(p for p in pins if _name(p) in {_name(r) for r in PYPROJECT["project"]["dependencies"]}))
+    session.install("-r", str(lock))
+    session.install("-c", str(lock), *test_tools())  # the newest test tools that keep the pins
     session.install("--no-deps", "-e", ".")
-    session.run("pip", "check")
+    session.run("python", "-m", "pip", "check")
     _pytest(session)
 
 

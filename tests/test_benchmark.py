@@ -26,6 +26,7 @@ from esrgan_core.plugins import load_plugins
 from esrgan_plugins.benchmark.models import latest_export
 from esrgan_plugins.networks.rrdbnet import RRDBNet, RRDBNetParams
 from esrgan_plugins.networks.srvgg import SRVGGNetCompact, SRVGGParams
+from tests.conftest import requires_extra
 
 SIZE, COUNT = 32, 3  # HR centre crops of 32x32 (LR 8x8) of the first 3 scikit-image photos
 
@@ -74,6 +75,7 @@ def parse_table(md: str) -> dict[tuple[str, str], dict[str, float]]:
     return out
 
 
+@requires_extra("metrics", "stlpips_pytorch")
 def test_builtin_run_writes_every_report_and_grid(builtin_run: dict) -> None:
     out, data = builtin_run["out"], builtin_run["json"]
     for name in ("results.json", "results.md", "per_image.csv"):
@@ -88,6 +90,7 @@ def test_builtin_run_writes_every_report_and_grid(builtin_run: dict) -> None:
     assert not list(out.rglob(".tmp-*"))
 
 
+@requires_extra("metrics", "stlpips_pytorch")
 def test_markdown_table_equals_json_and_has_bicubic_row(builtin_run: dict) -> None:
     data = builtin_run["json"]
     table = parse_table((builtin_run["out"] / "results.md").read_text())

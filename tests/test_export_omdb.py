@@ -23,6 +23,7 @@ from esrgan_core.trainer_api import TrainedNetworks
 from esrgan_core.training.checkpoints import save_models
 from esrgan_core.training.run import resolved_config
 from esrgan_plugins.networks.rrdbnet import RRDBNet, RRDBNetParams
+from tests.conftest import requires_extra
 from tests.train_support import context, tiny_config
 from tests.upscale_nets import seeded
 
@@ -60,6 +61,7 @@ def _check_types(entry: dict, fields: dict, required: bool) -> None:
             assert isinstance(entry[key], kind), (key, entry[key])
 
 
+@requires_extra("export", "onnx")
 def test_omdb_release_matches_openmodeldb_fields_and_hashes(run_folder: Path, tmp_path: Path) -> None:
     out = tmp_path / "release"
     assert main(["export", str(run_folder), "--omdb", "-o", str(out), "--author", "tester", "--license", "MIT"]) == 0

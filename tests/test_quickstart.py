@@ -8,9 +8,11 @@ from pathlib import Path
 import pytest
 
 from esrgan_core.images import read_image
+from tests.conftest import requires_extra
 from tests.distutil import run_cli
 
 
+@requires_extra("metrics", "stlpips_pytorch")
 @pytest.mark.slow
 def test_quickstart_as_the_readme_runs_it_beats_bicubic(tmp_path: Path) -> None:
     out = run_cli([], cwd=tmp_path, timeout=1200)

@@ -13,6 +13,7 @@ import skimage.data
 from esrgan_core.hookspecs import hookimpl
 from esrgan_core.images import read_image
 from esrgan_core.training.run import run_training
+from tests.conftest import needs_extra
 from tests.train_support import context, tiny_config
 
 
@@ -125,7 +126,7 @@ class _StopAt:
 
 
 def test_tensorboard_tracker_logs_the_same_values_and_resumes_into_the_same_run(tmp_path: Path) -> None:
-    pytest.importorskip("tensorboard")
+    needs_extra("tensorboard", "tensorboard")
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
     data = tiny_config(tmp_path, stages="esrnet", iters=(5, 0))

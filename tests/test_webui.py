@@ -13,8 +13,10 @@ from pathlib import Path
 
 import pytest
 
-pytest.importorskip("starlette")
-pytest.importorskip("uvicorn")
+from tests.conftest import needs_extra
+
+needs_extra("ui", "starlette")
+needs_extra("ui", "uvicorn")
 
 from esrgan_core.cli import main  # noqa: E402
 from esrgan_plugins.webui.command import configure, is_loopback  # noqa: E402

@@ -11,9 +11,11 @@ from typing import Any, Iterator
 
 import pytest
 
-pytest.importorskip("starlette")
-pytest.importorskip("uvicorn")
-sync_api = pytest.importorskip("playwright.sync_api")
+from tests.conftest import needs_extra
+
+needs_extra("ui", "starlette")
+needs_extra("ui", "uvicorn")
+sync_api = needs_extra("dev", "playwright.sync_api")  # a test tool of the dev extra
 
 from esrgan_core.cli import main  # noqa: E402
 from tests.webui_support import running_server, write_skimage_photo  # noqa: E402
