@@ -10,8 +10,10 @@ import cv2
 import numpy as np
 import pytest
 
-pytest.importorskip("starlette")
-pytest.importorskip("uvicorn")
+from tests.conftest import needs_extra
+
+needs_extra("ui", "starlette")
+needs_extra("ui", "uvicorn")
 
 from esrgan_core.cli import main  # noqa: E402
 from tests.webui_support import call, running_server, write_photo  # noqa: E402

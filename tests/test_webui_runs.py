@@ -9,8 +9,10 @@ from pathlib import Path
 
 import pytest
 
-pytest.importorskip("starlette")
-pytest.importorskip("uvicorn")
+from tests.conftest import needs_extra
+
+needs_extra("ui", "starlette")
+needs_extra("ui", "uvicorn")
 
 from esrgan_core.runlayout import RunLayout  # noqa: E402
 from esrgan_core.training.metrics_log import read_metrics  # noqa: E402

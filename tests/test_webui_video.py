@@ -7,8 +7,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-pytest.importorskip("starlette")
-pytest.importorskip("uvicorn")
+from tests.conftest import needs_extra
+
+needs_extra("ui", "starlette")
+needs_extra("ui", "uvicorn")
 
 from esrgan_core.cli import main  # noqa: E402
 from tests.video_support import frames, make_video, tiny_x4_model  # noqa: E402
