@@ -99,12 +99,20 @@ def run_preview_task(params: PreviewParams, ctx: Any) -> int:
 
 
 def configure_preview(parser: Any) -> None:
-    """The options of :class:`PreviewParams` (``stages`` only in a config)."""
+    """The options of :class:`PreviewParams` (``stages`` only in a config), and the realism check's (``--real``)."""
     add_param_options(parser, PreviewParams, flags={"n": ("-n",), "output": ("-o", "--output")}, exclude=("stages",))
+    from .realism_cli import add_realism_arguments
+
+    add_realism_arguments(parser)
 
 
 def handle_preview(args: Any) -> int:
     from esrgan_core.plugins import load_plugins
+
+    if getattr(args, "real", None):
+        from .realism_cli import handle_realism
+
+        return handle_realism(args)
 
     host = load_plugins()
     data = params_from_args(PreviewParams, args)
