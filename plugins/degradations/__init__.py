@@ -9,6 +9,7 @@ beyond the stage modules themselves.
 from __future__ import annotations
 
 from esrgan_core.hookspecs import hookimpl
+from esrgan_core.lazy import lazy
 
 from .blur import BlurParams, BlurStage, SincParams, SincStage
 from .camera import CameraParams, CameraStage
@@ -62,4 +63,6 @@ def register_tasks(register):
 
 @hookimpl
 def register_commands(register):
-    register("preview", configure_preview, handle_preview, help="preview a degradation recipe on images")
+    register("preview", configure_preview, handle_preview, help="preview a degradation recipe on images (--real DIR: realism check)")
+    register("fit-degradation", lazy("esrgan_plugins.degradations.fit_cli:configure"),
+             lazy("esrgan_plugins.degradations.fit_cli:handle"), help="fit a recipe's ranges to real LR images")

@@ -2,11 +2,13 @@
 
 Per image (RGB float [0,1] NCHW patches, luma Y' = BT.601 on the 0-255 scale):
 
-- ``noise``: Immerkaer's fast noise estimate (CVIU 1996): ``sigma = sqrt(pi/2) / (6 (W-2)(H-2)) *
-  sum |Y * M|`` with ``M = [[1,-2,1],[-2,4,-2],[1,-2,1]]`` (a Laplacian difference that cancels
-  smooth image content), in 0-255 units;
-- ``blockiness``: mean |horizontal and vertical luma steps| across the 8x8 block grid over the mean
-  step elsewhere (1: no block edges; JPEG/MPEG blocking raises it);
+- ``noise``: Immerkaer's noise operator (CVIU 1996) ``M = [[1,-2,1],[-2,4,-2],[1,-2,1]]`` (a
+  Laplacian difference that cancels smooth image content; for white noise of sigma its response
+  has sigma 6 sigma), read robustly: ``sigma = 1.4826 median |Y * M| / 6`` (the median ignores the
+  edges and texture that inflate Immerkaer's mean form), in 0-255 units;
+- ``blockiness``: (1 + mean |horizontal and vertical luma steps| across the 8x8 block grid) over
+  (1 + the mean step elsewhere), steps in 0-255 units (1: no block edges; JPEG/MPEG blocking raises
+  it; the one-level offset keeps flat patches near 1);
 - ``hf_energy``: the fraction of luma power (DC removed) above 1/4 cycle/pixel (blur lowers it,
   noise and ringing raise it);
 - ``chroma_edges``: mean |gradient| of Cb and Cr over that of Y' (chroma subsampling and codec
@@ -20,14 +22,13 @@ kernel ``(x.y / d + 1)^3`` on Inception features, averaged over seeded subsets.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import torch
 import torch.nn.functional as F
 
 NAMES = ("noise", "blockiness", "hf_energy", "chroma_edges")
 FLOOR = {"noise": 0.25, "blockiness": 0.02, "hf_energy": 0.005, "chroma_edges": 0.02}
+MAD_TO_SIGMA = 1.4826  # sigma / median |x| for a zero-mean Gaussian
 _M = torch.tensor([[1.0, -2.0, 1.0], [-2.0, 4.0, -2.0], [1.0, -2.0, 1.0]], dtype=torch.float64)
 
 
@@ -38,10 +39,9 @@ def _ycc(x: torch.Tensor) -> torch.Tensor:
 
 
 def noise_sigma(y: torch.Tensor) -> torch.Tensor:
-    """(N, H, W) luma (0-255) -> (N,) Immerkaer noise estimates."""
-    h, w = y.shape[-2:]
-    resp = F.conv2d(y.unsqueeze(1), _M.to(y).view(1, 1, 3, 3)).abs().sum((-3, -2, -1))
-    return math.sqrt(math.pi / 2) * resp / (6 * (w - 2) * (h - 2))
+    """(N, H, W) luma (0-255) -> (N,) robust noise estimates (median absolute response / 6, Gaussian-consistent)."""
+    resp = F.conv2d(y.unsqueeze(1), _M.to(y).view(1, 1, 3, 3)).abs().flatten(1)
+    return MAD_TO_SIGMA * resp.median(dim=1).values / 6
 
 
 def blockiness(y: torch.Tensor, block: int = 8) -> torch.Tensor:
@@ -50,7 +50,7 @@ def blockiness(y: torch.Tensor, block: int = 8) -> torch.Tensor:
     for d in ((y[..., :, 1:] - y[..., :, :-1]).abs(), (y[..., 1:, :] - y[..., :-1, :]).abs().transpose(-2, -1)):
         cols = torch.arange(d.shape[-1])
         edge = (cols % block) == block - 1
-        out.append((d[..., edge].mean((-2, -1)) + 1e-3) / (d[..., ~edge].mean((-2, -1)) + 1e-3))
+        out.append((d[..., edge].mean((-2, -1)) + 1.0) / (d[..., ~edge].mean((-2, -1)) + 1.0))
     return (out[0] + out[1]) / 2
 
 
