@@ -14,18 +14,26 @@ import spandrel
 import torch
 
 from esrgan_core.modelfiles.loader import load_model
+from esrgan_core.plugins import load_plugins
 from esrgan_plugins.archs.factory import SpandrelArch, params_from_hyperparameters
 from esrgan_plugins.archs.table import ARCHS, BY_NAME, resolve
 from tests.train_support import batches, context, make_loop, tiny_config
 
 TRAINING_ONLY = {"drop_path_rate", "checkpointing", "dropout", "img_size"}  # not recorded in the weights
 SCALE = 2
+# The one RRDBNet and the one Compact (networks plugin), under their canonical names and their aliases:
+# name -> (tiny options, spandrel architecture id, canonical name)
+ONE_NETWORK = {"rrdbnet": ({"num_feat": 8, "num_block": 1}, "ESRGAN", "rrdbnet"),
+               "esrgan": ({"num_filters": 8, "num_blocks": 1}, "ESRGAN", "rrdbnet"),
+               "srvgg_compact": ({"num_feat": 8, "num_conv": 2}, "Compact", "srvgg_compact"),
+               "compact": ({"num_feat": 8, "num_conv": 2}, "Compact", "srvgg_compact")}
 
 
 def arch_config(tmp_path: Path, name: str, **overrides: Any) -> dict[str, Any]:
-    spec = BY_NAME[name]
+    tiny = ONE_NETWORK[name][0] if name in ONE_NETWORK else BY_NAME[name].tiny
     lr = 32 if name == "realcugan" else 16
-    net = {"type": name, "scale": SCALE, **{k: list(v) if isinstance(v, tuple) else v for k, v in spec.tiny.items()}, **overrides}
+    scale_key = "upscale" if name == "srvgg_compact" else "scale"
+    net = {"type": name, scale_key: SCALE, **{k: list(v) if isinstance(v, tuple) else v for k, v in tiny.items()}, **overrides}
     data = tiny_config(tmp_path, scale=SCALE, gt_size=lr * SCALE, queue_size=0)
     data["datasets"]["train"]["dataset"]["patch_size"] = lr * SCALE + 16
     data["datasets"]["train"]["batch_size_per_gpu"] = 2  # DAT batch-norms a pooled 1x1 map
@@ -85,6 +93,45 @@ def test_arch_trains_both_stages_and_saved_file_reopens_in_spandrel_and_our_load
         loaded = load_model(file, registries=ctx.registries)
         assert loaded.description.scale == SCALE
         assert _outputs_equal(ema, loaded.network, size) <= 1e-5
+
+
+@pytest.mark.parametrize("name", list(ONE_NETWORK))
+def test_rrdbnet_and_compact_train_under_every_name_and_saved_files_reopen_as_one_network(tmp_path: Path, name: str) -> None:
+    """Canonical name or alias: spandrel opens the file as its ESRGAN / Compact with the same output, a
+    bare .pth is detected as the canonical name and the .safetensors records it (one description)."""
+    _, spandrel_id, canonical = ONE_NETWORK[name]
+    torch.manual_seed(0)
+    ctx = context(arch_config(tmp_path, name))
+    esrnet = make_loop(ctx, 0)
+    batch = next(batches(esrnet))
+    assert _step_with_gradient_record(esrnet, batch, esrnet.networks().generator) == []
+    esrgan = make_loop(ctx, 1, previous_ema=esrnet.networks().ema.state_dict())
+    nets = esrgan.networks()
+    assert _step_with_gradient_record(esrgan, batch, nets.generator, nets.discriminator) == []
+    esrgan.save_checkpoint("1", notify=False)
+    pth, safetensors = esrgan.layout.net_g("1"), esrgan.layout.net_g_ema("1")
+    found = spandrel.ModelLoader().load_from_file(str(pth))
+    assert found.architecture.id == spandrel_id and found.scale == SCALE
+    assert _outputs_equal(nets.ema, found.model, 20) <= 1e-5
+    for file in (pth, safetensors):
+        loaded = load_model(file, registries=ctx.registries)
+        assert (loaded.description.architecture, loaded.description.scale) == (canonical, SCALE)
+        assert type(loaded.network) is type(nets.ema)
+        assert _outputs_equal(nets.ema, loaded.network, 20) <= 1e-5
+
+
+@pytest.mark.parametrize(("name", "scale"), [(n, x) for n in ONE_NETWORK for x in (1, 2, 4)])
+def test_rrdbnet_and_compact_descriptions_match_spandrels_descriptor(name: str, scale: int) -> None:
+    entry = load_plugins().registries["networks"].get(name)
+    tiny, spandrel_id, _ = ONE_NETWORK[name]
+    params = entry.params(**{"upscale" if name == "srvgg_compact" else "scale": scale}, **tiny)
+    d = spandrel.ModelLoader().load_from_state_dict(entry.factory(params).state_dict())
+    assert d.architecture.id == spandrel_id
+    facts = entry.factory.describe(params)
+    multiple = facts.pop("size_multiple")  # ours is exact (the unshuffle factor); spandrel says 4 for both x2 and x1
+    assert d.size_requirements.multiple_of % multiple == 0
+    assert facts == {"scale": d.scale, "in_channels": d.input_channels, "out_channels": d.output_channels,
+                     "supports_half": d.supports_half, "supports_bfloat16": d.supports_bfloat16}
 
 
 def test_span_saved_eval_conv_is_the_fold_of_the_trained_branches() -> None:
@@ -150,6 +197,8 @@ def test_plugins_command_shows_each_architecture_licence(capsys: pytest.CaptureF
     assert main(["plugins", "--json"]) == 0
     rows = {r["name"]: r for r in json.loads(capsys.readouterr().out)}
     assert rows["archs"]["licences"] == {s.name: s.licence for s in ARCHS}
+    assert rows["networks"]["licences"] == {"rrdbnet": "Apache-2.0", "esrgan": "Apache-2.0",
+                                            "srvgg_compact": "BSD-3-Clause", "compact": "BSD-3-Clause"}
 
 
 def test_architecture_benchmark_quick_mode_writes_sizes_and_ratios_to_rrdbnet(tmp_path: Path) -> None:

@@ -9,8 +9,7 @@ import yaml
 
 from esrgan_core.cli import main
 from esrgan_core.modelfiles.writers import save_pth
-from esrgan_plugins.archs.factory import SpandrelArch
-from esrgan_plugins.archs.table import BY_NAME
+from esrgan_plugins.networks.srvgg import SRVGGNetCompact, SRVGGParams
 from tests.test_archs import arch_config
 
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"
@@ -65,9 +64,8 @@ def test_fp16_on_an_unsafe_architecture_is_refused_and_bf16_allowed(tmp_path: Pa
 
 def test_pretrained_file_of_another_architecture_stops_before_training(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                                       capsys: pytest.CaptureFixture[str]) -> None:
-    compact = BY_NAME["compact"]
     other = tmp_path / "compact_x2.pth"
-    save_pth(other, SpandrelArch(compact)(compact.params(scale=2, **compact.tiny)).state_dict())
+    save_pth(other, SRVGGNetCompact(SRVGGParams(upscale=2, num_feat=8, num_conv=2)).state_dict())
     data = arch_config(tmp_path, "span")
     data["stages"][0]["path"] = {"pretrain_network_g": str(other)}
     cfg = tmp_path / "cfg.yml"

@@ -15,11 +15,11 @@ import esrgan_core
 from esrgan_core.cli import main
 from esrgan_core.errors import ModelFileError
 from esrgan_core.hookspecs import hookimpl
-from esrgan_core.modelfiles.description import LoadedModel
+from esrgan_core.modelfiles.description import LoadedModel, ModelDescription
 from esrgan_core.modelfiles.loader import load_model, load_state_dict
 from esrgan_core.modelfiles.writers import network_state_dict, save_pth, save_safetensors
 from esrgan_core.plugins import load_plugins
-from esrgan_core.schema import param
+from esrgan_core.schema import param, to_plain
 from esrgan_plugins.networks.discriminator import UNetDiscriminatorParams, UNetDiscriminatorSN
 from esrgan_plugins.networks.rrdbnet import RRDBNet, RRDBNetParams
 from esrgan_plugins.networks.srvgg import SRVGGNetCompact, SRVGGParams
@@ -188,15 +188,33 @@ def test_architectures_only_spandrel_knows_load_through_it(tmp_path: Path, regis
     assert again.description.architecture == "spandrel:SwiftSRGAN"
 
 
-def test_old_arch_esrgan_keys_load_as_the_trainable_esrgan_network(tmp_path: Path, registries) -> None:
+def test_old_arch_esrgan_keys_load_as_the_trainable_rrdbnet(tmp_path: Path, registries) -> None:
+    """One RRDBNet: old-arch keys are renamed when read and detected as the one description (rrdbnet)."""
     net = tiny("rrdbnet_x4")
     old_keys = spandrel.ModelLoader().load_from_state_dict(net.state_dict()).model.state_dict()  # "model.0.weight", ...
     save_pth(tmp_path / "old.pth", old_keys)
     loaded = load_model(tmp_path / "old.pth", registries=registries)
-    assert loaded.description.architecture == "esrgan" and loaded.description.scale == 4
+    assert loaded.description.architecture == "rrdbnet" and loaded.description.scale == 4
+    assert loaded.description.hyperparameters == to_plain(net.params)
+    assert list(loaded.network.state_dict()) == list(net.state_dict())  # BasicSR keys again
     x = sample_input("rrdbnet_x4")
     with torch.no_grad():
         torch.testing.assert_close(loaded.network(x), net(x), rtol=0, atol=1e-5)
+
+
+def test_a_file_the_esrgan_alias_wrote_with_old_arch_keys_reopens_as_rrdbnet(tmp_path: Path, registries) -> None:
+    """What a run with ``network_g: {type: esrgan}`` saved before RRDBNet became one network: spandrel's
+    old-arch keys, metadata naming ``esrgan`` and its preset options. It reopens, described as rrdbnet."""
+    net = tiny("rrdbnet_x4")
+    old_keys = spandrel.ModelLoader().load_from_state_dict(net.state_dict()).model.state_dict()
+    hyper = {"preset": "lite", "scale": 4, "num_in_ch": 3, "num_out_ch": 3, "num_filters": 8, "num_blocks": 1}
+    recorded = ModelDescription(architecture="esrgan", scale=4, in_channels=3, out_channels=3, hyperparameters=hyper)
+    save_safetensors(tmp_path / "old.safetensors", old_keys, recorded)
+    loaded = load_model(tmp_path / "old.safetensors", registries=registries)
+    assert loaded.description.architecture == "rrdbnet" and loaded.description.hyperparameters == to_plain(net.params)
+    x = sample_input("rrdbnet_x4")
+    with torch.no_grad():
+        assert torch.equal(loaded.network(x), net(x))
 
 
 # ---- third-party detection ---------------------------------------------------------------------

@@ -99,11 +99,11 @@ def write_rrdbnet(net: RRDBNet, folder: Path, precision: str) -> tuple[Path, Pat
         return f"b{n}"
 
     w.layer("Input", "input", [], ["data"])
-    first = conv(net.conv_first, "data")
+    first = conv(net.conv("conv_first"), "data")
     x = first
-    for block in net.body:
+    for i in range(net.params.num_block):
         block_in = x
-        for rdb in (block.rdb1, block.rdb2, block.rdb3):
+        for rdb in (f"body.{i}.rdb{j}" for j in (1, 2, 3)):
             feats = [x]
             for k in range(1, 6):
                 inp = feats[0]
@@ -111,16 +111,16 @@ def write_rrdbnet(net: RRDBNet, folder: Path, precision: str) -> tuple[Path, Pat
                     n += 1
                     w.layer("Concat", f"Concat_{n}", feats, [f"b{n}"])
                     inp = f"b{n}"
-                feats.append(conv(getattr(rdb, f"conv{k}"), inp, LEAKY if k < 5 else ""))
+                feats.append(conv(net.conv(f"{rdb}.conv{k}"), inp, LEAKY if k < 5 else ""))
             x = eltwise(feats[-1], x)
         x = eltwise(x, block_in)
-    body = conv(net.conv_body, x)
+    body = conv(net.conv("conv_body"), x)
     w.layer("BinaryOp", "Add_body", [first, body], ["feat"])
     w.layer("Interp", "Resize_1", ["feat"], ["i1"], "0=1 1=2.000000e+00 2=2.000000e+00")
-    up1 = conv(net.conv_up1, "i1", LEAKY)
+    up1 = conv(net.conv("conv_up1"), "i1", LEAKY)
     w.layer("Interp", "Resize_2", [up1], ["i2"], "0=1 1=2.000000e+00 2=2.000000e+00")
-    hr = conv(net.conv_hr, conv(net.conv_up2, "i2", LEAKY), LEAKY)
-    conv(net.conv_last, hr)
+    hr = conv(net.conv("conv_hr"), conv(net.conv("conv_up2"), "i2", LEAKY), LEAKY)
+    conv(net.conv("conv_last"), hr)
     return w.save(folder, "rrdb")
 
 

@@ -98,42 +98,47 @@ def test_unet_discriminator_keys_follow_reference() -> None:
 def test_rrdbnet_init_scales_only_dense_block_convs() -> None:
     torch.manual_seed(0)
     net = RRDBNet(RRDBNetParams(num_feat=64, num_block=1))
-    conv = net.body[0].rdb1.conv1  # 64 -> 32, fan_in 576
+    conv = net.conv("body.0.rdb1.conv1")  # 64 -> 32, fan_in 576
     assert torch.all(conv.bias == 0)
     expected_std = 0.1 * (2.0 / (64 * 9)) ** 0.5
     assert abs(conv.weight.std().item() / expected_std - 1) < 0.05
     # PyTorch default init elsewhere: uniform(+-1/sqrt(fan_in)), biases non-zero
     bound = 1 / (64 * 9) ** 0.5
-    assert net.conv_body.weight.abs().max() <= bound and net.conv_body.bias.abs().sum() > 0
+    conv_body = net.conv("conv_body")
+    assert conv_body.weight.abs().max() <= bound and conv_body.bias.abs().sum() > 0
 
 
 # ---- forward passes against functional re-implementations of §2 ----------------------------
 
-def _rdb_reference(rdb: torch.nn.Module, x: torch.Tensor) -> torch.Tensor:
+def _rdb_reference(sd: dict[str, torch.Tensor], rdb: str, x: torch.Tensor) -> torch.Tensor:
     feats = [x]
     for k in range(1, 5):
-        c = getattr(rdb, f"conv{k}")
-        feats.append(F.leaky_relu(F.conv2d(torch.cat(feats, 1), c.weight, c.bias, padding=1), 0.2))
-    c5 = rdb.conv5
-    return F.conv2d(torch.cat(feats, 1), c5.weight, c5.bias, padding=1) * 0.2 + x
+        w, b = sd[f"{rdb}.conv{k}.weight"], sd[f"{rdb}.conv{k}.bias"]
+        feats.append(F.leaky_relu(F.conv2d(torch.cat(feats, 1), w, b, padding=1), 0.2))
+    return F.conv2d(torch.cat(feats, 1), sd[f"{rdb}.conv5.weight"], sd[f"{rdb}.conv5.bias"], padding=1) * 0.2 + x
 
 
 def _rrdbnet_reference(net: RRDBNet, x: torch.Tensor, factor: int) -> torch.Tensor:
-    def conv(m: torch.nn.Conv2d, t: torch.Tensor) -> torch.Tensor:
-        return F.conv2d(t, m.weight, m.bias, padding=1)
+    """§2's RRDBNet on the BasicSR-named tensors of ``net.state_dict()``."""
+    sd = net.state_dict()
+
+    def conv(name: str, t: torch.Tensor) -> torch.Tensor:
+        return F.conv2d(t, sd[f"{name}.weight"], sd[f"{name}.bias"], padding=1)
 
     if factor > 1:
         b, c, h, w = x.shape  # (b,c,h,s,w,s) -> (b,c,s,s,h,w) as in the reference text
         x = x.view(b, c, h // factor, factor, w // factor, factor).permute(0, 1, 3, 5, 2, 4).reshape(b, -1, h // factor, w // factor)
-    feat = conv(net.conv_first, x)
+    feat = conv("conv_first", x)
     body = feat
-    for block in net.body:
-        y = _rdb_reference(block.rdb3, _rdb_reference(block.rdb2, _rdb_reference(block.rdb1, body)))
+    for i in range(net.params.num_block):
+        y = body
+        for j in (1, 2, 3):
+            y = _rdb_reference(sd, f"body.{i}.rdb{j}", y)
         body = y * 0.2 + body
-    feat = feat + conv(net.conv_body, body)
-    for up in (net.conv_up1, net.conv_up2):
+    feat = feat + conv("conv_body", body)
+    for up in ("conv_up1", "conv_up2"):
         feat = F.leaky_relu(conv(up, F.interpolate(feat, scale_factor=2, mode="nearest")), 0.2)
-    return conv(net.conv_last, F.leaky_relu(conv(net.conv_hr, feat), 0.2))
+    return conv("conv_last", F.leaky_relu(conv("conv_hr", feat), 0.2))
 
 
 @pytest.mark.parametrize("scale", [1, 2, 4])

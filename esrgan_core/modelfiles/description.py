@@ -50,8 +50,13 @@ def describe(architecture: str, factory: Any, params: Any, *, source: str = "") 
     """The description of a registered network built from ``params``.
 
     See :func:`esrgan_core.contracts.describe_network` (the architecture's ``describe``, or the
-    generic ``scale``, ``num_in_ch``, ``num_out_ch`` fields).
+    generic ``scale``, ``num_in_ch``, ``num_out_ch`` fields). A factory that is an alias of another
+    registered network (``factory.canonical``: that name, ``factory.canonical_params(params)``: its
+    params) is described as that network, so one network has one description however it was named.
     """
     info = describe_network(factory, params)
+    canonical = getattr(factory, "canonical", None)
+    if isinstance(canonical, str) and callable(getattr(factory, "canonical_params", None)):
+        architecture, params = canonical, factory.canonical_params(params)
     hyper = to_plain(params) if params is not None else {}
     return ModelDescription(architecture=architecture, hyperparameters=hyper, source=source, **info)

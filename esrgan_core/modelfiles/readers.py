@@ -14,6 +14,7 @@ from typing import Any, Mapping
 import torch
 
 from esrgan_core.errors import ModelFileError
+from esrgan_core.modelfiles.rrdb_keys import from_old_arch
 
 PTH_SUFFIXES = (".pth", ".pt", ".ckpt")
 # Wrapper keys unwrapped in this order (EMA weights first, as Real-ESRGAN and spandrel do).
@@ -72,7 +73,9 @@ def canonicalize(obj: Any, *, file: Path, prefer_ema: bool = True) -> dict[str, 
 
     Unwraps ``params_ema`` (or, with ``prefer_ema=False``, ``params`` first), ``state_dict``,
     ``model_state_dict``, ``model``, ``net`` and single-key wrappers, strips a common ``module.``
-    or ``netG.`` prefix and drops non-tensor entries (counters, option dicts).
+    or ``netG.`` prefix and drops non-tensor entries (counters, option dicts). An old-arch ESRGAN
+    state dict (``model.0``, ``model.1.sub.N.RDBK``, ...) is renamed to BasicSR's RRDBNet keys
+    (:mod:`esrgan_core.modelfiles.rrdb_keys`), the one layout our RRDBNet reads.
     """
     if not isinstance(obj, Mapping):
         raise ModelFileError(f"expected a dict of tensors, found {type(obj).__name__}", file=file)
@@ -91,7 +94,7 @@ def canonicalize(obj: Any, *, file: Path, prefer_ema: bool = True) -> dict[str, 
         if all(k.startswith(prefix) for k in state):
             state = {k[len(prefix):]: v for k, v in state.items()}
     check_finite(state, file=file)
-    return state
+    return from_old_arch(state) or state
 
 
 def first_non_finite(state: Mapping[str, torch.Tensor]) -> tuple[str, int] | None:

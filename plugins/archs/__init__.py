@@ -1,8 +1,9 @@
-"""Trainable spandrel architectures: SPAN, Compact, ESRGAN, PLKSR, RealPLKSR, SAFMN, OmniSR, Real-CUGAN, DAT, SwinIR, HAT.
+"""Trainable spandrel architectures: SPAN, PLKSR, RealPLKSR, SAFMN, OmniSR, Real-CUGAN, DAT, SwinIR, HAT.
 
 Each is registered as a ``networks`` entry whose factory builds spandrel's own module (so the files
 we save are the files chaiNNer, ComfyUI and spandrel load), with typed options and named presets
 (``network_g: {type: span, preset: s}``). The help line names the licence of the network code.
+RRDBNet (ESRGAN) and Compact come from the ``networks`` plugin (one implementation each).
 """
 
 from __future__ import annotations

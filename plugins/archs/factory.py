@@ -36,8 +36,6 @@ class SpandrelArch:
         self.licence = spec.licence  # shown by ``esrgan-run plugins``
         self.__name__ = spec.title
         self.__doc__ = f"{spec.title} (spandrel {spec.spandrel_id}; licence {spec.licence})"
-        if not spec.detect:
-            self.detect = None  # type: ignore[method-assign]
 
     def __call__(self, params: Any = None) -> nn.Module:
         params = params if params is not None else self.spec.params()

@@ -53,28 +53,6 @@ class SPANParams(ArchParams):
 
 
 @attrs.frozen
-class CompactParams(ArchParams):
-    preset: Literal["compact", "ultracompact", "superultracompact"] = param("compact", help="compact (64 ch, 16 convs), ultracompact (64, 8), superultracompact (24, 8)")
-    scale: int = param(4, help="upscaling factor")
-    num_in_ch: int = param(3, ge=1, help="input channels")
-    num_out_ch: int = param(3, ge=1, help="output channels")
-    num_feat: int | None = opt("feature channels")
-    num_conv: int | None = opt("body convolutions")
-    act_type: Literal["prelu", "relu", "leakyrelu"] = param("prelu", help="activation")
-
-
-@attrs.frozen
-class ESRGANParams(ArchParams):
-    SCALES: ClassVar[tuple[int, ...]] = (1, 2, 4)
-    preset: Literal["base", "lite"] = param("base", help="base (64 filters, 23 blocks) or lite (64, 6)")
-    scale: int = param(4, help="upscaling factor: 4, or 2 / 1 with pixel-unshuffle of the input by 2 / 4")
-    num_in_ch: int = param(3, ge=1, help="input channels")
-    num_out_ch: int = param(3, ge=1, help="output channels")
-    num_filters: int | None = opt("feature channels")
-    num_blocks: int | None = opt("RRDB blocks")
-
-
-@attrs.frozen
 class PLKSRParams(ArchParams):
     preset: Literal["base", "tiny"] = param("base", help="base (PLKSR, 28 blocks) or tiny (PLKSR-tiny, 12 blocks)")
     scale: int = param(4, help="upscaling factor")

@@ -3,7 +3,8 @@
 Each :class:`ArchSpec` says how resolved option values become a spandrel module (``build``), which
 spandrel architecture id detects its files, and the licence of the network code (from the
 ``LICENSE`` in spandrel's ``architectures/<Arch>/__arch/`` folder). Only architectures without a
-non-commercial restriction are listed. ``tiny`` is the documented smallest setting the tests train.
+non-commercial restriction are listed. RRDBNet (ESRGAN) and Compact are not here: the ``networks``
+plugin registers them once, in BasicSR's key layout (``rrdbnet``/``esrgan``, ``srvgg_compact``/``compact``). ``tiny`` is the documented smallest setting the tests train.
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ class ArchSpec:
     build: Callable[[dict[str, Any]], nn.Module]
     presets: Mapping[str, Mapping[str, Any]]
     tiny: Mapping[str, Any]
-    detect: bool = True  # False: another registered network reads the same key layout first
     module_class: str = ""  # when one spandrel id covers several classes: the class this entry builds
     size_multiple: Callable[[dict[str, Any]], int] = lambda values: 1  # input H, W multiple (spandrel's multiple_of)
 
@@ -36,21 +36,6 @@ def _span(v: dict[str, Any]) -> nn.Module:
 
     return SPAN(num_in_ch=v["num_in_ch"], num_out_ch=v["num_out_ch"], feature_channels=v["feature_channels"],
                 upscale=v["scale"], norm=v["norm"])
-
-
-def _compact(v: dict[str, Any]) -> nn.Module:
-    from spandrel.architectures.Compact import Compact as SRVGGNetCompact
-
-    return SRVGGNetCompact(num_in_ch=v["num_in_ch"], num_out_ch=v["num_out_ch"], num_feat=v["num_feat"],
-                           num_conv=v["num_conv"], upscale=v["scale"], act_type=v["act_type"])
-
-
-def _esrgan(v: dict[str, Any]) -> nn.Module:
-    from spandrel.architectures.ESRGAN import ESRGAN as RRDBNet
-
-    shuffle = {4: 1, 2: 2, 1: 4}[v["scale"]]
-    return RRDBNet(in_nc=v["num_in_ch"] * shuffle**2, out_nc=v["num_out_ch"], num_filters=v["num_filters"],
-                   num_blocks=v["num_blocks"], scale=4, shuffle_factor=shuffle if shuffle > 1 else None)
 
 
 def _plksr(v: dict[str, Any]) -> nn.Module:
@@ -125,13 +110,6 @@ _REALPLKSR = {"dim": 64, "n_blocks": 28, "kernel_size": 17, "split_ratio": 0.25,
 ARCHS: tuple[ArchSpec, ...] = (
     ArchSpec("span", "SPAN", "SPAN", P.SPANParams, "Apache-2.0", _span,
              {"base": {"feature_channels": 48}, "s": {"feature_channels": 32}}, {"feature_channels": 8}),
-    ArchSpec("compact", "Real-ESRGAN Compact (SRVGGNet)", "Compact", P.CompactParams, "BSD-3-Clause", _compact,
-             {"compact": {"num_feat": 64, "num_conv": 16}, "ultracompact": {"num_feat": 64, "num_conv": 8},
-              "superultracompact": {"num_feat": 24, "num_conv": 8}},
-             {"num_feat": 8, "num_conv": 2}, detect=False),  # srvgg_compact reads the same keys
-    ArchSpec("esrgan", "ESRGAN (RRDBNet, spandrel/old-arch keys)", "ESRGAN", P.ESRGANParams, "Apache-2.0", _esrgan,
-             {"base": {"num_filters": 64, "num_blocks": 23}, "lite": {"num_filters": 64, "num_blocks": 6}},
-             {"num_filters": 8, "num_blocks": 1}, size_multiple=lambda v: 4 if v["scale"] in (1, 2) else 1),
     ArchSpec("plksr", "PLKSR", "PLKSR", P.PLKSRParams, "MIT", _plksr,
              {"base": _PLKSR, "tiny": {**_PLKSR, "n_blocks": 12, "kernel_size": 13, "use_ea": False, "ccm_type": "DCCM"}},
              {"dim": 8, "n_blocks": 1, "kernel_size": 5}, module_class="PLKSR"),

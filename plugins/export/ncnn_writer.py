@@ -23,6 +23,7 @@ from torch import nn
 from esrgan_core.modelfiles.ncnn_format import NCNN_MAGIC, TAG_FP16
 
 LEAKY = "9=2 -23310=1,{:e}"
+RRDB_SLOPE = 0.2  # RRDBNet's leaky ReLU slope (ESRGAN's definition)
 
 
 class NcnnUnsupported(ValueError):
@@ -52,13 +53,17 @@ class NcnnGraph:
         k, s, p, d = conv.kernel_size, conv.stride, conv.padding, conv.dilation
         if k != (3, 3) or s != (1, 1) or p != (1, 1) or d != (1, 1) or conv.groups != 1 or conv.bias is None:
             raise NcnnUnsupported(f"Conv2d{tuple(k)} stride {s} pad {p} groups {conv.groups} (only 3x3/1/1 with bias)")
-        w = conv.weight.detach().float().cpu().numpy()
+        return self.conv3x3(x, conv.weight, conv.bias, act, output)
+
+    def conv3x3(self, x: str, weight: torch.Tensor, bias: torch.Tensor, act: str = "", output: str | None = None) -> str:
+        """A 3x3/stride 1/pad 1 convolution from its weight and bias tensors."""
+        w = weight.detach().float().cpu().numpy()
         if self.fp16:
             data = w.astype("<f2").tobytes()
             self.blob += struct.pack("<I", TAG_FP16) + data + b"\0" * (-len(data) % 4)
         else:
             self.blob += struct.pack("<I", 0) + w.astype("<f4").tobytes()
-        self.blob += conv.bias.detach().float().cpu().numpy().astype("<f4").tobytes()
+        self.blob += bias.detach().float().cpu().numpy().astype("<f4").tobytes()
         return self.add("Convolution", [x], f"0={w.shape[0]} 1=3 4=1 5=1 6={w.size} {act}".rstrip(), output)
 
     def prelu(self, x: str, slopes: torch.Tensor) -> str:
@@ -105,26 +110,32 @@ def _line_blobs(line: str) -> list[str]:
 
 
 def _rrdbnet(net: nn.Module, g: NcnnGraph) -> None:
+    """RRDBNet x4 from its BasicSR-named tensors (``net.state_dict()``; all its convs are 3x3/1/1)."""
     if getattr(net, "unshuffle", 1) != 1:
         raise NcnnUnsupported(f"pixel-unshuffle (RRDBNet x{net.params.scale}) has no ncnn layer in the Real-ESRGAN "
                               "ncnn runtimes; only RRDBNet x4 can be exported to ncnn")
-    leaky = LEAKY.format(net.lrelu.negative_slope)
-    feat = g.conv("data", net.conv_first)
+    sd = net.state_dict()
+
+    def conv(x: str, name: str, act: str = "", output: str | None = None) -> str:
+        return g.conv3x3(x, sd[f"{name}.weight"], sd[f"{name}.bias"], act, output)
+
+    leaky = LEAKY.format(RRDB_SLOPE)
+    feat = conv("data", "conv_first")
     x = feat
-    for rrdb in net.body:
+    for i in range(net.params.num_block):
         block_in = x
-        for rdb in (rrdb.rdb1, rrdb.rdb2, rrdb.rdb3):
+        for rdb in (f"body.{i}.rdb{j}" for j in (1, 2, 3)):
             feats = [x]
-            for i in range(1, 5):
-                inp = feats[0] if i == 1 else g.add("Concat", feats, "0=0")
-                feats.append(g.conv(inp, getattr(rdb, f"conv{i}"), leaky))
-            x5 = g.conv(g.add("Concat", feats, "0=0"), rdb.conv5)
+            for k in range(1, 5):
+                inp = feats[0] if k == 1 else g.add("Concat", feats, "0=0")
+                feats.append(conv(inp, f"{rdb}.conv{k}", leaky))
+            x5 = conv(g.add("Concat", feats, "0=0"), f"{rdb}.conv5")
             x = g.add("Eltwise", [x5, x], "0=1 -23301=2,2.000000e-01,1.000000e+00")
         x = g.add("Eltwise", [x, block_in], "0=1 -23301=2,2.000000e-01,1.000000e+00")
-    x = g.add("BinaryOp", [feat, g.conv(x, net.conv_body)], "0=0")
-    for conv in (net.conv_up1, net.conv_up2):
-        x = g.conv(g.add("Interp", [x], "0=1 1=2.000000e+00 2=2.000000e+00"), conv, leaky)
-    g.conv(g.conv(x, net.conv_hr, leaky), net.conv_last, output="output")
+    x = g.add("BinaryOp", [feat, conv(x, "conv_body")], "0=0")
+    for name in ("conv_up1", "conv_up2"):
+        x = conv(g.add("Interp", [x], "0=1 1=2.000000e+00 2=2.000000e+00"), name, leaky)
+    conv(conv(x, "conv_hr", leaky), "conv_last", output="output")
 
 
 def _srvgg(net: nn.Module, g: NcnnGraph) -> None:
@@ -150,7 +161,8 @@ def _srvgg(net: nn.Module, g: NcnnGraph) -> None:
     g.add("BinaryOp", [shuffled, nearest], "0=0", output="output")
 
 
-WRITERS = {"rrdbnet": _rrdbnet, "srvgg_compact": _srvgg}
+# by architecture name; esrgan / compact are aliases building the same networks (the networks plugin)
+WRITERS = {"rrdbnet": _rrdbnet, "esrgan": _rrdbnet, "srvgg_compact": _srvgg, "compact": _srvgg}
 
 
 def ncnn_graph(network: nn.Module, architecture: str, *, fp16: bool = True) -> NcnnGraph:

@@ -1,8 +1,10 @@
 """SRVGGNetCompact: Real-ESRGAN's compact generator (realesr-animevideov3, realesr-general-x4v3).
 
-Input and output are RGB float NCHW ([0, 1] in training; the output is not clamped). The body is
-a plain conv stack; a pixel shuffle upsamples and the nearest-upsampled input is added.
-Weights use torch's default init (global RNG; seed it before building).
+The network *is* spandrel's ``Compact`` class, whose state dict already has Real-ESRGAN's layout
+(``body.{i}``: convs at even indices, PReLU slopes at odd ones). Input and output are RGB float
+NCHW ([0, 1] in training; the output is not clamped). The body is a plain conv stack; a pixel
+shuffle upsamples and the nearest-upsampled input is added. Weights use torch's default init
+(global RNG, in Real-ESRGAN's order; seed it before building); PReLU slopes start at 0.25.
 """
 
 from __future__ import annotations
@@ -12,8 +14,7 @@ from typing import Any, Literal, Mapping
 
 import attrs
 import torch
-import torch.nn.functional as F
-from torch import nn
+from spandrel.architectures.Compact import Compact as SpandrelCompact
 
 from esrgan_core.errors import ParamError
 from esrgan_core.schema import param
@@ -36,35 +37,17 @@ class SRVGGParams:
             raise ParamError("num_out_ch", f"must equal num_in_ch ({self.num_in_ch}): the upsampled input is added to the output")
 
 
-def _activation(kind: str, num_feat: int) -> nn.Module:
-    if kind == "prelu":
-        return nn.PReLU(num_parameters=num_feat)
-    if kind == "relu":
-        return nn.ReLU(inplace=True)
-    return nn.LeakyReLU(negative_slope=0.1, inplace=True)
-
-
-class SRVGGNetCompact(nn.Module):
+class SRVGGNetCompact(SpandrelCompact):
     """``forward``: RGB float NCHW (B, num_in_ch, H, W) -> (B, num_out_ch, upscale*H, upscale*W)."""
 
+    licence = "BSD-3-Clause"  # Real-ESRGAN's SRVGGNetCompact, as copied into spandrel (``esrgan-run plugins``)
+
     def __init__(self, params: SRVGGParams | None = None) -> None:
-        super().__init__()
         p = params or SRVGGParams()
         p.validate()
+        super().__init__(num_in_ch=p.num_in_ch, num_out_ch=p.num_out_ch, num_feat=p.num_feat, num_conv=p.num_conv,
+                         upscale=p.upscale, act_type=p.act_type)
         self.params = p
-        self.body = nn.ModuleList([nn.Conv2d(p.num_in_ch, p.num_feat, 3, 1, 1), _activation(p.act_type, p.num_feat)])
-        for _ in range(p.num_conv):
-            self.body.append(nn.Conv2d(p.num_feat, p.num_feat, 3, 1, 1))
-            self.body.append(_activation(p.act_type, p.num_feat))
-        self.body.append(nn.Conv2d(p.num_feat, p.num_out_ch * p.upscale**2, 3, 1, 1))
-        self.upsampler = nn.PixelShuffle(p.upscale)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        out = x
-        for layer in self.body:
-            out = layer(out)
-        out = self.upsampler(out)
-        return out + F.interpolate(x, scale_factor=self.params.upscale, mode="nearest")
 
     @staticmethod
     def detect(state_dict: Mapping[str, torch.Tensor]) -> SRVGGParams | None:
