@@ -108,7 +108,7 @@ def test_rrdbnet_and_compact_train_under_every_name_and_saved_files_reopen_as_on
     esrgan = make_loop(ctx, 1, previous_ema=esrnet.networks().ema.state_dict())
     nets = esrgan.networks()
     assert _step_with_gradient_record(esrgan, batch, nets.generator, nets.discriminator) == []
-    esrgan.save_checkpoint("1", notify=False)
+    esrgan.checkpoints.save("1", notify=False)
     pth, safetensors = esrgan.layout.net_g("1"), esrgan.layout.net_g_ema("1")
     found = spandrel.ModelLoader().load_from_file(str(pth))
     assert found.architecture.id == spandrel_id and found.scale == SCALE
