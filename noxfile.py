@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import tempfile
 from pathlib import Path
 
 import nox
@@ -100,18 +101,22 @@ def plugins(session: nox.Session) -> None:
 
     The path a third-party plugin package takes: examples/ is built as a wheel and installed next to
     the framework (itself not editable), and its tests run from outside the source tree."""
-    dist = Path(session.create_tmp()) / "dist"
+    dist = Path(session.create_tmp()).resolve() / "dist"
     shutil.rmtree(dist, ignore_errors=True)
     session.run("python", "-m", "pip", "wheel", "--no-deps", "-w", str(dist), str(EXAMPLE))
     session.install(*test_tools())
     session.install(str(ROOT))  # the framework, not editable: what `pip install esrgan` gives
-    session.install(*(str(w) for w in dist.glob("*.whl")))
-    work = Path(session.create_tmp()) / "run"
-    work.mkdir(exist_ok=True)
+    # today's code of both, also in a reused venv (same version numbers, so pip would keep the old ones)
+    session.install("--force-reinstall", "--no-deps", str(ROOT), *(str(w) for w in dist.glob("*.whl")))
+    work = Path(tempfile.mkdtemp(prefix="esrgan-plugins-"))  # outside the source tree and its pyproject.toml
     session.chdir(work)
     where = "import esrgan_example_plugin as m, sysconfig; assert m.__file__.startswith(sysconfig.get_paths()['purelib']), m.__file__"
-    session.run("python", "-c", where)  # the installed wheel, not examples/ on some path
-    _pytest(session, "--pyargs", "esrgan_example_plugin.tests", "--rootdir", str(work))
+    try:
+        session.run("python", "-c", where)  # the installed wheel, not examples/ on some path
+        _pytest(session, "--pyargs", "esrgan_example_plugin.tests", "--rootdir", str(work))
+    finally:
+        session.chdir(ROOT)
+        shutil.rmtree(work, ignore_errors=True)
 
 
 @nox.session

@@ -20,6 +20,7 @@ from esrgan_core.photos import load_photo
 from esrgan_core.plugins import load_plugins
 from esrgan_plugins.degradations import video_codec as vc
 from esrgan_plugins.degradations.chroma import rgb_to_ycbcr
+from tests.conftest import requires_extra
 
 
 @pytest.fixture(scope="module")
@@ -41,11 +42,13 @@ def run(stage: dict, x: torch.Tensor, registries, seed: int = 0) -> DegradationB
     return pipeline.stages[0](DegradationBatch.from_gt(x.clone(), 1), torch.Generator().manual_seed(seed))
 
 
+@requires_extra("video", "av")
 def test_available_codecs_are_listed_and_include_h264():
     assert "h264" in vc.available_codecs()
     assert set(vc.available_codecs()) <= set(vc.ENCODERS)
 
 
+@requires_extra("video", "av")
 def test_h264_at_crf_51_loses_more_than_at_crf_18(registries):
     x = crop()
     lo = run({"type": "video_codec", "codecs": ["h264"], "crf": [51, 51]}, x, registries)
@@ -54,6 +57,7 @@ def test_h264_at_crf_51_loses_more_than_at_crf_18(registries):
     assert psnr(hi.lq, x) > 30 and psnr(lo.lq, x) < psnr(hi.lq, x) - 6
 
 
+@requires_extra("video", "av")
 @pytest.mark.parametrize("codec", [c for c in ("hevc", "mpeg2video", "mpeg4", "vp9") if c in vc.available_codecs()])
 def test_each_codec_gets_worse_with_a_coarser_quantiser(codec, registries):
     x = crop()
@@ -64,6 +68,7 @@ def test_each_codec_gets_worse_with_a_coarser_quantiser(codec, registries):
     assert psnr(good.lq, x) > 28 and psnr(bad.lq, x) < psnr(good.lq, x) - 3
 
 
+@requires_extra("video", "av")
 def test_a_moving_clip_is_reproducible_and_keeps_odd_sizes(registries):
     x = torch.cat([crop(h=25, w=31), crop("coffee", 50, 60, 25, 31)])
     stage = {"type": "video_codec", "frames": 5, "motion": [1, 3], "crf": [28, 34]}
@@ -76,6 +81,7 @@ def test_a_moving_clip_is_reproducible_and_keeps_odd_sizes(registries):
     assert psnr(a.lq, x) > 20
 
 
+@requires_extra("video", "av")
 def test_prob_leaves_the_other_samples_untouched(registries):
     x = torch.cat([crop(), crop("coffee", 10, 10)] * 3)
     out = run({"type": "video_codec", "prob": 0.5}, x, registries, seed=1)

@@ -14,6 +14,7 @@ from esrgan_core.degradation.recipe import resolve_recipe
 from esrgan_core.plugins import load_plugins
 from esrgan_core.schema import from_dict
 from esrgan_plugins.degradations.preview import PreviewParams, run_preview
+from tests.conftest import requires_extra
 
 NEW = {"video_x4": {"motion_blur", "chroma_subsample", "video_codec"},
        "anime_video_x4": {"sharpen_halo", "posterize", "chroma_subsample", "video_codec"},
@@ -25,6 +26,7 @@ def registries():
     return load_plugins().registries
 
 
+@requires_extra("video", "av")
 @pytest.mark.parametrize("name", sorted(NEW))
 def test_preset_validates_and_degrades_to_the_lr_size(name, registries):
     assert name in preset_names()
@@ -41,6 +43,7 @@ def test_preset_validates_and_degrades_to_the_lr_size(name, registries):
     assert a.lq.shape == (3, 3, 16, 16) and torch.equal(a.lq, b.lq) and a.record == b.record
 
 
+@requires_extra("video", "av")
 def test_preview_renders_a_new_preset(tmp_path, registries):
     params = from_dict(PreviewParams, {"recipe": "camera_x4", "n": 2, "crop": 64, "output": str(tmp_path)},
                        registries=registries)

