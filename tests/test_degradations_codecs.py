@@ -91,6 +91,7 @@ def test_prob_leaves_the_other_samples_untouched(registries):
         assert torch.equal(out.lq[i], x[i]) == (i in skipped)
 
 
+@requires_extra("video", "av")  # the pix_fmt check asks PyAV what the encoder takes
 def test_bad_video_codec_values_are_config_errors(registries, monkeypatch):
     with pytest.raises(ConfigError, match=r"stages\[0\]\.crf: CRF 80 is outside h264's range \[0, 51\]"):
         Pipeline.from_dicts([{"type": "video_codec", "crf": [20, 80]}], registries)
