@@ -18,12 +18,12 @@ import torch
 import yaml
 
 from esrgan_core.degradation.pipeline import Pipeline
+from esrgan_core.degradation.realism import RealismSetup
 from esrgan_core.images import write_image
 from esrgan_core.photos import load_photo
 from esrgan_core.plugins import load_plugins
 from esrgan_plugins.degradations.fit import decode, encode, search_space
 from esrgan_plugins.degradations.fit_cli import fit
-from esrgan_plugins.degradations.realism import RealismSetup
 
 PHOTOS = ("astronaut", "coffee", "chelsea", "rocket", "stereo_motorcycle")
 BLUR = {"type": "blur", "kernel_list": ["iso"], "kernel_prob": [1], "sinc_prob": 0, "kernel_size": [11, 11]}

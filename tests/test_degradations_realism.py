@@ -12,12 +12,12 @@ import numpy as np
 import pytest
 import torch
 
+from esrgan_core.degradation import realism_stats as RS
 from esrgan_core.degradation.pipeline import Pipeline
+from esrgan_core.degradation.realism import RealismSetup, run_realism
 from esrgan_core.images import write_image
 from esrgan_core.photos import load_photo
 from esrgan_core.plugins import load_plugins
-from esrgan_plugins.degradations import realism_stats as RS
-from esrgan_plugins.degradations.realism import RealismSetup, run_realism
 
 TRUE = [{"type": "blur", "kernel_list": ["iso"], "kernel_prob": [1], "sigma": [1.0, 1.4], "sinc_prob": 0},
         {"type": "resize", "to": "lr", "prob": [0, 0, 1], "modes": ["bicubic"]},

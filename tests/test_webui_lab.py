@@ -64,3 +64,84 @@ def test_playground_validates_runs_and_saves(tmp_path: Path, capsys: pytest.Capt
         assert status == 400
     assert main(["validate", str(root / "recipes" / "light.yml")]) == 0
     assert "valid (preview config)" in capsys.readouterr().out
+
+
+def write_real_lr(folder: Path, count: int = 2) -> Path:
+    """Real LR stand-ins: crops of built-in photos degraded by the test's stage list (32x32 each)."""
+    import torch
+    import yaml
+
+    from esrgan_core.degradation.pipeline import Pipeline
+    from esrgan_core.images import write_image
+    from esrgan_core.photos import load_photo
+    from esrgan_core.plugins import load_plugins
+
+    folder.mkdir(parents=True)
+    pipeline = Pipeline.from_dicts(yaml.safe_load(STAGES), load_plugins().registries)
+    g = torch.Generator().manual_seed(11)
+    for name in ("stereo_motorcycle", "immunohistochemistry", "coffee")[:count]:
+        img = load_photo(name)[:128, :128]
+        t = torch.from_numpy(np.ascontiguousarray(img.transpose(2, 0, 1))).float().div(255)[None]
+        write_image(folder / f"{name}.png", pipeline(t, g, 4).lq[0].permute(1, 2, 0).numpy())
+    return folder
+
+
+def core_report(real: Path, setup: object, toggles: bool) -> dict:
+    """The core evaluator's rows and real-set means for the same inputs, as JSON carries them."""
+    import json
+
+    import yaml
+
+    from esrgan_core.degradation.realism import build_evaluator, toggle_report
+    from esrgan_core.plugins import load_plugins
+
+    ev = build_evaluator(real, None, 4, load_plugins().registries, setup)
+    stages = yaml.safe_load(STAGES)
+    rows = toggle_report(ev, stages) if toggles else [{"variant": "full recipe", **ev.evaluate(stages)}]
+    means = {k: float(v.mean()) for k, v in ev.real_stats.items()}
+    return json.loads(json.dumps({"rows": rows, "real_means": means, "real_patches": ev.real_count}))
+
+
+def test_playground_measures_realism_as_the_core_evaluator_and_confines_the_folder(tmp_path: Path) -> None:
+    from esrgan_core.degradation.realism import RealismSetup
+
+    root = tmp_path / "root"
+    write_real_lr(root / "real")
+    write_real_lr(root / "one", count=1)
+    (tmp_path / "outside").mkdir()
+    (root / "out_link").symlink_to(tmp_path / "outside", target_is_directory=True)
+    req = {"stages": STAGES, "scale": 4, "n": 1, "seed": 3, "crop": 64, "real": "real", "patch": 16, "synthetic": 6,
+           "per_image": 2, "kid": False, "toggles": True}
+    with running_server(root) as base:
+        status, page = call(f"{base}/api/lab/measure", req)
+        assert status == 200, page
+        want = core_report(root / "real", RealismSetup(patch=16, synthetic=6, per_image=2, kid=False, seed=3), True)
+        assert page["rows"] == want["rows"] and page["real_means"] == want["real_means"]
+        assert page["real_patches"] == want["real_patches"] == 4 and page["synthetic_patches"] == 6
+        assert [r["variant"] for r in page["rows"]] == ["full recipe", "without 0:blur", "without 1:resize", "without 2:noise"]
+        assert call(f"{base}/api/lab/measure", {**req, "seed": 4})[1]["rows"] != page["rows"]
+        for name, words in (("../outside", "'..' is not allowed"), (str(tmp_path / "outside"), "absolute paths"),
+                            ("out_link", "outside the root"), ("missing", "no such file or folder"),
+                            ("real/stereo_motorcycle.png", "not a folder"), ("", "name a folder")):
+            status, body = call(f"{base}/api/lab/measure", {**req, "real": name})
+            assert status == 400 and words in body["error"], (name, body)
+        status, body = call(f"{base}/api/lab/measure", {**req, "real": "one"})
+        assert status == 400 and body["error"].startswith("one: the realism distance needs at least 2 real LR images, found 1")
+        assert str(root) not in body["error"]
+        status, body = call(f"{base}/api/lab/measure", {**req, "synthetic": 100000})
+        assert status == 400 and "synthetic" in body["error"]
+
+
+@pytest.mark.slow
+def test_playground_kid_equals_the_core_evaluators(tmp_path: Path) -> None:
+    from esrgan_core.degradation.realism import RealismSetup
+
+    root = tmp_path / "root"
+    write_real_lr(root / "real", count=3)
+    req = {"stages": STAGES, "scale": 4, "seed": 0, "real": "real", "patch": 16, "synthetic": 6, "per_image": 2,
+           "kid": True, "toggles": False}
+    with running_server(root) as base:
+        status, page = call(f"{base}/api/lab/measure", req)
+    assert status == 200, page
+    want = core_report(root / "real", RealismSetup(patch=16, synthetic=6, per_image=2, kid=True, seed=0), False)
+    assert page["rows"] == want["rows"] and np.isfinite(page["rows"][0]["kid"])

@@ -1,7 +1,7 @@
 """``esrgan-run fit-degradation --real DIR [--hr DIR] --base R -o fitted.yml``: fit a recipe to real LR images.
 
 Scores the base recipe, the fitted one and Real-ESRGAN x4plus with the realism distance
-(:mod:`.realism`), writes ``fitted.yml`` (a ``task: preview`` config with ``scale`` and ``stages``,
+(:mod:`esrgan_core.degradation.realism`), writes ``fitted.yml`` (a ``task: preview`` config with ``scale`` and ``stages``,
 so ``esrgan-run validate`` checks it and its stages paste into ``degradation:``) and a
 ``fitted.json`` beside it with the search history and the numbers.
 """
@@ -40,8 +40,8 @@ def configure(parser: Any) -> None:
 def fit(base: str, real: Path, hr: Path | None, output: Path, registries: Registries, setup: Any, *,
         objective: str = "both", compare: str | None = "realesrgan_x4plus", **search_kw: Any) -> dict[str, Any]:
     """Run the fit; returns the summary written to ``<output>.json``."""
+    from esrgan_core.degradation.realism import build_evaluator, load_recipe
     from esrgan_plugins.degradations.fit import search
-    from esrgan_plugins.degradations.realism import build_evaluator, load_recipe
 
     stages, scale, label = load_recipe(base)
     Pipeline.from_dicts(stages, registries, path="stages")

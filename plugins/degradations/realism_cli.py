@@ -1,4 +1,4 @@
-"""``esrgan-run preview --real DIR``: the realism check's options and handler (see :mod:`.realism`)."""
+"""``esrgan-run preview --real DIR``: the realism check's options and handler (see :mod:`esrgan_core.degradation.realism`)."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ def add_realism_arguments(parser: Any) -> None:
 
 
 def setup_from_args(args: Any) -> Any:
-    from esrgan_plugins.degradations.realism import RealismSetup
+    from esrgan_core.degradation.realism import RealismSetup
 
     for key in ("patch", "synthetic", "per_image"):
         if getattr(args, key) < 2:
@@ -30,8 +30,8 @@ def setup_from_args(args: Any) -> Any:
 
 
 def handle_realism(args: Any) -> int:
+    from esrgan_core.degradation.realism import run_realism
     from esrgan_core.plugins import load_plugins
-    from esrgan_plugins.degradations.realism import run_realism
 
     host = load_plugins()
     output = Path(args.output or "preview")  # preview's generated options default to None

@@ -5,7 +5,7 @@ handling), :mod:`.paths` (confinement to ``--root``), :mod:`.uploads` (size and 
 :mod:`.jobs` (one worker: requests queue), :mod:`.upscale` (the ``upscale`` task through the
 registry), :mod:`.lab` (degradation playground), :mod:`.runs` (run folders), :mod:`.catalog`
 (models and photos the page can pick), ``views_*`` (the routes) and ``static/`` (the page).
-Needs the ``ui`` extra (starlette, uvicorn). See docs/webui.md.
+Needs the ``ui`` extra (starlette, uvicorn). See docs/ui.md.
 """
 
 from __future__ import annotations

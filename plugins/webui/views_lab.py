@@ -9,7 +9,7 @@ from starlette.requests import Request
 from esrgan_core.errors import ConfigError, EsrganError, short_message
 from esrgan_core.images import read_rgb01
 from esrgan_core.photos import PREFIX, load_ref
-from esrgan_plugins.webui import lab
+from esrgan_plugins.webui import lab, lab_realism
 from esrgan_plugins.webui.app import read_json
 
 
@@ -61,9 +61,23 @@ async def save(request: Request, state: Any) -> dict[str, Any]:
     return {"path": path.relative_to(state.root).as_posix(), "verdict": verdict}
 
 
+async def measure(request: Request, state: Any) -> dict[str, Any]:
+    """The realism report of the stage list against a real-LR folder under the root (queued)."""
+    body = await read_json(request)
+    numbers = _numbers(body)
+    lab.validate(state.host, str(body.get("stages", "")), **numbers)
+    setup = lab_realism.setup_of(body, numbers["seed"])
+    folder = str(body.get("real", ""))
+    lab_realism.real_folder(state.root, folder)  # a refused or missing folder answers before queueing
+    return await state.jobs.run("measure", lambda job: lab_realism.measure(
+        state.host, state.root, folder, str(body.get("stages", "")), numbers["scale"], setup,
+        toggles=bool(body.get("toggles", True))))
+
+
 ROUTES = [
     ("GET", "/api/lab/preset", preset),
     ("POST", "/api/lab/validate", validate),
     ("POST", "/api/lab/run", run),
     ("POST", "/api/lab/save", save),
+    ("POST", "/api/lab/measure", measure),
 ]

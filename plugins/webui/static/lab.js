@@ -11,6 +11,7 @@ views.lab = {
     $("lab-upload").addEventListener("change", () => this.upload());
     $("lab-run").addEventListener("click", () => this.run());
     $("lab-save").addEventListener("click", () => this.save());
+    $("lab-measure").addEventListener("click", () => this.measure());
     if (info.presets.includes("realesrgan_x4plus")) { $("lab-preset").value = "realesrgan_x4plus"; this.loadPreset(); }
   },
 
@@ -82,5 +83,36 @@ views.lab = {
       const r = await postJSON("/api/lab/save", { ...this.body(), name: $("lab-name").value });
       $("lab-saved").textContent = r.verdict;
     } catch (e) { showMessage(e.message); $("lab-saved").textContent = ""; }
+  },
+
+  async measure() {
+    showMessage("");
+    $("lab-measure").disabled = true;
+    const out = $("lab-realism");
+    out.replaceChildren(el("p", { text: "measuring…" }));
+    try {
+      const r = await postJSON("/api/lab/measure", {
+        ...this.body(), real: $("lab-real").value, patch: $("lab-patch").value, synthetic: $("lab-synthetic").value,
+        per_image: $("lab-per-image").value, kid: $("lab-kid").checked, toggles: $("lab-toggles").checked });
+      this.showRealism(r);
+    } catch (e) { showMessage(e.message); out.replaceChildren(); } finally { $("lab-measure").disabled = false; }
+  },
+
+  showRealism(r) {
+    const names = Object.keys(r.real_means);
+    const head = el("tr", {}, el("th", { text: "variant" }), el("th", { text: "KID×10³" }), el("th", { text: "stats distance" }),
+                    ...names.map((n) => el("th", { text: n })));
+    const table = el("table", { class: "metrics", id: "lab-realism-table" }, head,
+                     el("tr", { "data-variant": "real LR" }, el("td", { text: "real LR" }), el("td", { text: "" }), el("td", { text: "" }),
+                        ...names.map((n) => el("td", { text: r.real_means[n].toFixed(4) }))));
+    for (const row of r.rows) {
+      const tr = el("tr", { "data-variant": row.variant }, el("td", { text: row.variant }));
+      if (row.skipped) tr.append(el("td", { colspan: String(2 + names.length), text: "not run: the LR size needs this stage" }));
+      else tr.append(el("td", { text: "kid" in row ? (1000 * row.kid).toFixed(2) : "–" }), el("td", { text: row.stats.toFixed(3) }),
+                     ...names.map((n) => el("td", { text: row.means[n].toFixed(4) })));
+      table.append(tr);
+    }
+    $("lab-realism").replaceChildren(el("p", { text: `${r.real}: ${r.real_patches} real / ${r.synthetic_patches} synthetic patches ` +
+      `of ${r.patch} px (HR: ${r.hr}, seed ${r.seed}); lower is closer` }), table);
   },
 };

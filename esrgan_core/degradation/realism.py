@@ -21,6 +21,7 @@ import numpy as np
 import torch
 
 from esrgan_core.atomic import atomic_write_text
+from esrgan_core.degradation import realism_stats as RS
 from esrgan_core.degradation.pipeline import Pipeline
 from esrgan_core.degradation.presets import load_preset, preset_names
 from esrgan_core.errors import ConfigError, DataError
@@ -29,7 +30,6 @@ from esrgan_core.photos import PREFIX, load_photo
 from esrgan_core.registry import Registries
 from esrgan_core.values import ComponentSpec
 from esrgan_core.yamlio import parse_yaml
-from esrgan_plugins.degradations import realism_stats as RS
 
 log = logging.getLogger(__name__)
 BUILTIN_HR = ("astronaut", "coffee", "chelsea", "rocket")
