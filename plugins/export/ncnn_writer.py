@@ -161,8 +161,8 @@ def _srvgg(net: nn.Module, g: NcnnGraph) -> None:
     g.add("BinaryOp", [shuffled, nearest], "0=0", output="output")
 
 
-# by architecture name; esrgan / compact are aliases building the same networks (the networks plugin)
-WRITERS = {"rrdbnet": _rrdbnet, "esrgan": _rrdbnet, "srvgg_compact": _srvgg, "compact": _srvgg}
+# by canonical architecture name (a network built through the esrgan / compact aliases is described as these)
+WRITERS = {"rrdbnet": _rrdbnet, "srvgg_compact": _srvgg}
 
 
 def ncnn_graph(network: nn.Module, architecture: str, *, fp16: bool = True) -> NcnnGraph:
