@@ -66,9 +66,9 @@ def _outputs_equal(a: torch.nn.Module, b: torch.nn.Module, size: int) -> float:
         return float((a.eval()(x) - b.eval()(x)).abs().max())
 
 
-@pytest.mark.parametrize("name", [s.name for s in ARCHS])
-def test_arch_trains_both_stages_and_saved_file_reopens_in_spandrel_and_our_loader(tmp_path: Path, name: str) -> None:
-    spec = BY_NAME[name]
+def _train_both_stages_and_save(tmp_path: Path, name: str):
+    """One ESRNet and one ESRGAN step of ``name`` (every parameter of G and D gets a gradient), then the
+    ESRGAN stage's checkpoint "1": returns the context, the ESRGAN networks and the .pth/.safetensors files."""
     torch.manual_seed(0)
     ctx = context(arch_config(tmp_path, name))
     esrnet = make_loop(ctx, 0)
@@ -79,6 +79,13 @@ def test_arch_trains_both_stages_and_saved_file_reopens_in_spandrel_and_our_load
     assert _step_with_gradient_record(esrgan, batch, nets.generator, nets.discriminator) == []
     esrgan.checkpoints.save("1", notify=False)
     pth, safetensors = esrgan.layout.net_g("1"), esrgan.layout.net_g_ema("1")
+    return ctx, nets, pth, safetensors
+
+
+@pytest.mark.parametrize("name", [s.name for s in ARCHS])
+def test_arch_trains_both_stages_and_saved_file_reopens_in_spandrel_and_our_loader(tmp_path: Path, name: str) -> None:
+    spec = BY_NAME[name]
+    ctx, nets, pth, safetensors = _train_both_stages_and_save(tmp_path, name)
     ema = nets.ema
     size = 40 if name == "realcugan" else 20
 
@@ -100,16 +107,7 @@ def test_rrdbnet_and_compact_train_under_every_name_and_saved_files_reopen_as_on
     """Canonical name or alias: spandrel opens the file as its ESRGAN / Compact with the same output, a
     bare .pth is detected as the canonical name and the .safetensors records it (one description)."""
     _, spandrel_id, canonical = ONE_NETWORK[name]
-    torch.manual_seed(0)
-    ctx = context(arch_config(tmp_path, name))
-    esrnet = make_loop(ctx, 0)
-    batch = next(batches(esrnet))
-    assert _step_with_gradient_record(esrnet, batch, esrnet.networks().generator) == []
-    esrgan = make_loop(ctx, 1, previous_ema=esrnet.networks().ema.state_dict())
-    nets = esrgan.networks()
-    assert _step_with_gradient_record(esrgan, batch, nets.generator, nets.discriminator) == []
-    esrgan.checkpoints.save("1", notify=False)
-    pth, safetensors = esrgan.layout.net_g("1"), esrgan.layout.net_g_ema("1")
+    ctx, nets, pth, safetensors = _train_both_stages_and_save(tmp_path, name)
     found = spandrel.ModelLoader().load_from_file(str(pth))
     assert found.architecture.id == spandrel_id and found.scale == SCALE
     assert _outputs_equal(nets.ema, found.model, 20) <= 1e-5

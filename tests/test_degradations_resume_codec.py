@@ -8,15 +8,11 @@ losses of an uninterrupted run, bit for bit.
 
 from __future__ import annotations
 
-import os
-import random
-import subprocess
-
 import pytest
 import torch
 
 from tests.conftest import requires_extra
-from tests.test_resume import CONFIG, TIMEOUT, TOTAL_ITER, command, kill_after, losses
+from tests.test_resume import CONFIG, losses, run_full_then_kill_and_resume
 
 CODECS = """  - {type: noise}
   - {type: video_codec, codecs: [h264, mpeg4], frames: 3, crf: [24, 36], qscale: [2, 10]}
@@ -30,16 +26,7 @@ def test_resume_with_codec_stages_is_bitwise_identical(tmp_path):
     assert "  - {type: noise}\n" in CONFIG
     cfg = tmp_path / "tiny.yml"
     cfg.write_text(CONFIG.replace("  - {type: noise}\n", CODECS))
-    full = subprocess.run(command(cfg, "full"), cwd=tmp_path, capture_output=True, text=True, timeout=TIMEOUT)
-    assert full.returncode == 0, full.stderr[-3000:]
-
-    kill_iter = random.Random(os.environ.get("ESRGAN_TEST_SEED", "resume-codec")).randint(3, TOTAL_ITER - 2)
-    stage = tmp_path / "killed" / "tiny" / "esrgan"
-    killed_at = kill_after(command(cfg, "killed"), tmp_path, stage, kill_iter)
-    assert killed_at < TOTAL_ITER and not (stage / "DONE").exists()
-    resumed = subprocess.run(command(cfg, "killed"), cwd=tmp_path, capture_output=True, text=True, timeout=TIMEOUT)
-    assert resumed.returncode == 0, resumed.stderr[-3000:]
-    assert "resumed stage 'esrgan' from" in resumed.stderr, f"killed at {killed_at}: {resumed.stderr[-2000:]}"
+    stage, killed_at = run_full_then_kill_and_resume(cfg, tmp_path, "resume-codec")
 
     ref = tmp_path / "full" / "tiny" / "esrgan"
     for name in ("net_g_latest.pth", "net_d_latest.pth"):

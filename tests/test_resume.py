@@ -100,21 +100,27 @@ def losses(metrics: Path) -> list[dict]:
     return [{k: v for k, v in r.items() if k not in timing} for r in read_metrics(metrics)]
 
 
+def run_full_then_kill_and_resume(cfg: Path, tmp_path: Path, seed_label: str) -> tuple[Path, int]:
+    """Train ``cfg`` uninterrupted into ``full/``, then into ``killed/`` with a SIGKILL at a random iteration
+    (seeded by ``ESRGAN_TEST_SEED`` or ``seed_label``) and a rerun that resumes; returns the killed run's
+    ESRGAN stage folder and the iteration it was killed at."""
+    full = subprocess.run(command(cfg, "full"), cwd=tmp_path, capture_output=True, text=True, timeout=TIMEOUT)
+    assert full.returncode == 0, full.stderr[-3000:]
+    kill_iter = random.Random(os.environ.get("ESRGAN_TEST_SEED", seed_label)).randint(3, TOTAL_ITER - 2)
+    stage = tmp_path / "killed" / "tiny" / "esrgan"
+    killed_at = kill_after(command(cfg, "killed"), tmp_path, stage, kill_iter)
+    assert killed_at < TOTAL_ITER and not (stage / "DONE").exists()
+    resumed = subprocess.run(command(cfg, "killed"), cwd=tmp_path, capture_output=True, text=True, timeout=TIMEOUT)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert "resumed stage 'esrgan' from" in resumed.stderr, f"killed at {killed_at}: {resumed.stderr[-2000:]}"
+    return stage, killed_at
+
+
 @pytest.mark.slow
 def test_resume_after_sigkill_is_bitwise_identical(tmp_path):
     cfg = tmp_path / "tiny.yml"
     cfg.write_text(CONFIG)
-    full = subprocess.run(command(cfg, "full"), cwd=tmp_path, capture_output=True, text=True, timeout=TIMEOUT)
-    assert full.returncode == 0, full.stderr[-3000:]
-
-    kill_iter = random.Random(os.environ.get("ESRGAN_TEST_SEED", "resume")).randint(3, TOTAL_ITER - 2)
-    stage = tmp_path / "killed" / "tiny" / "esrgan"
-    killed_at = kill_after(command(cfg, "killed"), tmp_path, stage, kill_iter)
-    assert killed_at < TOTAL_ITER and not (stage / "DONE").exists()
-
-    resumed = subprocess.run(command(cfg, "killed"), cwd=tmp_path, capture_output=True, text=True, timeout=TIMEOUT)
-    assert resumed.returncode == 0, resumed.stderr[-3000:]
-    assert "resumed stage 'esrgan' from" in resumed.stderr, f"killed at {killed_at}: {resumed.stderr[-2000:]}"
+    stage, killed_at = run_full_then_kill_and_resume(cfg, tmp_path, "resume")
     assert (stage / "DONE").is_file()
     assert not [p for p in (stage / "state").iterdir() if p.name.startswith(".tmp-")]
 
